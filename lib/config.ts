@@ -1,0 +1,86 @@
+/**
+ * The shop's configuration, read from environment variables (the README's env table is the contract).
+ * Every node reads the same variables; `loadConfig` is pure apart from reading `env`.
+ */
+
+/** The development JWT secret. A node with NODE_ENV=production refuses to start with it. */
+export const DEV_JWT_SECRET = "moleculer-shop-insecure-development-secret";
+
+/** Where the gateway and the import script meet: the JWT issuer and audience claims. */
+export const JWT_ISSUER = "moleculer-shop";
+export const JWT_AUDIENCE = "moleculer-shop-api";
+
+export interface ShopConfig {
+	/** Gateway HTTP port (PORT, default 3000; 0 picks a free port). */
+	port: number;
+	/** Transporter connection string (TRANSPORTER), or null for a single node. */
+	transporter: string | null;
+	/** "Memory", or a redis:// URL (CACHER). */
+	cacher: string;
+	/** MongoDB connection string (MONGO_URI), or null for NeDB files in `dataDir`. */
+	mongoUri: string | null;
+	/** Directory of the NeDB files (DATA_DIR, default ./data); ":memory:" keeps nothing on disk. */
+	dataDir: string;
+	/** Moleculer namespace (NAMESPACE, default ""). */
+	namespace: string;
+	/** Moleculer log level (LOGLEVEL, default info). */
+	logLevel: string;
+	/** HS256 key for customer tokens (JWT_SECRET). */
+	jwtSecret: string;
+	/** True when JWT_SECRET was not set and the development secret is in use. */
+	jwtSecretIsDefault: boolean;
+	/** Token lifetime in seconds (JWT_TTL, default 3600). */
+	jwtTtlSeconds: number;
+	/** Admin account ensured at start when both are set (ADMIN_EMAIL, ADMIN_PASSWORD). */
+	adminEmail: string | null;
+	adminPassword: string | null;
+	/** True when NODE_ENV=production. */
+	production: boolean;
+}
+
+/** Raised when the environment is unusable (for example no JWT_SECRET in production). */
+export class ConfigError extends Error {
+	constructor(message: string) {
+		super(message);
+		this.name = "ConfigError";
+	}
+}
+
+function nonEmpty(value: string | undefined): string | null {
+	return value != null && value.trim() !== "" ? value.trim() : null;
+}
+
+function integer(name: string, value: string | undefined, fallback: number): number {
+	if (nonEmpty(value) == null) return fallback;
+	const n = Number(value);
+	if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer, got "${value}"`);
+	return n;
+}
+
+/**
+ * Reads the shop configuration from `env`.
+ * @throws ConfigError when NODE_ENV=production and JWT_SECRET is unset or the development secret, or when
+ *   PORT/JWT_TTL is not an integer.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShopConfig {
+	const production = env.NODE_ENV === "production";
+	const jwtSecret = nonEmpty(env.JWT_SECRET);
+	if (production && (jwtSecret == null || jwtSecret === DEV_JWT_SECRET)) {
+		throw new ConfigError("JWT_SECRET must be set when NODE_ENV=production");
+	}
+	return {
+		port: integer("PORT", env.PORT, 3000),
+		transporter: nonEmpty(env.TRANSPORTER),
+		cacher: nonEmpty(env.CACHER) ?? "Memory",
+		mongoUri: nonEmpty(env.MONGO_URI),
+		dataDir: nonEmpty(env.DATA_DIR) ?? "./data",
+		namespace: nonEmpty(env.NAMESPACE) ?? "",
+		logLevel: nonEmpty(env.LOGLEVEL) ?? "info",
+		jwtSecret: jwtSecret ?? DEV_JWT_SECRET,
+		jwtSecretIsDefault: jwtSecret == null,
+		jwtTtlSeconds: integer("JWT_TTL", env.JWT_TTL, 3600),
+		adminEmail: nonEmpty(env.ADMIN_EMAIL)?.toLowerCase() ?? null,
+		adminPassword: nonEmpty(env.ADMIN_PASSWORD),
+		production
+	};
+}

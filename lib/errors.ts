@@ -1,0 +1,184 @@
+/**
+ * One MoleculerClientError subclass per failure the shop reports to a caller.
+ *
+ * Every error carries a stable `type` (the contract: callers compare `err.type` or `err.code`, never
+ * `instanceof`, because the class does not survive a hop between nodes) and an HTTP-style `code` that
+ * moleculer-web turns into the response status. `data` holds only what a client may see.
+ */
+import { Errors } from "moleculer";
+
+const { MoleculerClientError } = Errors;
+
+/** The stable `type` of every shop error, by name. */
+export const ErrorTypes = {
+	PRODUCT_NOT_FOUND: "PRODUCT_NOT_FOUND",
+	ORDER_NOT_FOUND: "ORDER_NOT_FOUND",
+	CUSTOMER_NOT_FOUND: "CUSTOMER_NOT_FOUND",
+	CART_ITEM_NOT_FOUND: "CART_ITEM_NOT_FOUND",
+	EMAIL_TAKEN: "EMAIL_TAKEN",
+	SKU_TAKEN: "SKU_TAKEN",
+	INSUFFICIENT_STOCK: "INSUFFICIENT_STOCK",
+	CURRENCY_MISMATCH: "CURRENCY_MISMATCH",
+	ORDER_NOT_CANCELLABLE: "ORDER_NOT_CANCELLABLE",
+	INVALID_CREDENTIALS: "INVALID_CREDENTIALS",
+	AUTH_REQUIRED: "AUTH_REQUIRED",
+	INVALID_TOKEN: "INVALID_TOKEN",
+	FORBIDDEN: "FORBIDDEN",
+	PAYMENT_DECLINED: "PAYMENT_DECLINED",
+	EMPTY_CART: "EMPTY_CART",
+	INVALID_PAYMENT_TOKEN: "INVALID_PAYMENT_TOKEN",
+	LINE_QUANTITY_LIMIT: "LINE_QUANTITY_LIMIT",
+	PAYMENT_NOT_FOUND: "PAYMENT_NOT_FOUND",
+	PAYMENT_NOT_REFUNDABLE: "PAYMENT_NOT_REFUNDABLE",
+	/** Moleculer's own params-validation failure (fastest-validator), HTTP 422. */
+	VALIDATION_ERROR: "VALIDATION_ERROR"
+} as const;
+
+export type ErrorType = (typeof ErrorTypes)[keyof typeof ErrorTypes];
+
+/** 404 PRODUCT_NOT_FOUND: no product with that id (or sku). `data: { productId }`. */
+export class ProductNotFoundError extends MoleculerClientError {
+	constructor(productId: string) {
+		super("Product not found", 404, ErrorTypes.PRODUCT_NOT_FOUND, { productId });
+	}
+}
+
+/** 404 ORDER_NOT_FOUND: no order with that id that the caller may see (another customer's order too). */
+export class OrderNotFoundError extends MoleculerClientError {
+	constructor(orderId: string) {
+		super("Order not found", 404, ErrorTypes.ORDER_NOT_FOUND, { orderId });
+	}
+}
+
+/** 404 CUSTOMER_NOT_FOUND: the token names a customer that no longer exists. */
+export class CustomerNotFoundError extends MoleculerClientError {
+	constructor() {
+		super("Customer not found", 404, ErrorTypes.CUSTOMER_NOT_FOUND);
+	}
+}
+
+/** 404 CART_ITEM_NOT_FOUND: the cart has no line item for that product. `data: { productId }`. */
+export class CartItemNotFoundError extends MoleculerClientError {
+	constructor(productId: string) {
+		super("The cart has no line item for this product", 404, ErrorTypes.CART_ITEM_NOT_FOUND, {
+			productId
+		});
+	}
+}
+
+/** 409 EMAIL_TAKEN: an account with this email exists (emails compare case-insensitively). */
+export class EmailTakenError extends MoleculerClientError {
+	constructor() {
+		super("An account with this email already exists", 409, ErrorTypes.EMAIL_TAKEN);
+	}
+}
+
+/** 409 SKU_TAKEN: another product has this SKU. `data: { sku }`. */
+export class SkuTakenError extends MoleculerClientError {
+	constructor(sku: string) {
+		super("A product with this SKU already exists", 409, ErrorTypes.SKU_TAKEN, { sku });
+	}
+}
+
+/**
+ * 409 INSUFFICIENT_STOCK: some line asks for more units than are in stock.
+ * `data: { productIds }` lists every product that is short.
+ */
+export class InsufficientStockError extends MoleculerClientError {
+	constructor(productIds: string[]) {
+		super("Not enough stock", 409, ErrorTypes.INSUFFICIENT_STOCK, { productIds });
+	}
+}
+
+/** 409 CURRENCY_MISMATCH: a cart holds one currency only. `data: { expected, actual }` (ISO 4217). */
+export class CurrencyMismatchError extends MoleculerClientError {
+	constructor(expected: string, actual: string) {
+		super("A cart holds products of one currency only", 409, ErrorTypes.CURRENCY_MISMATCH, {
+			expected,
+			actual
+		});
+	}
+}
+
+/** 409 ORDER_NOT_CANCELLABLE: only a `paid` order can be cancelled. `data: { orderId, status }`. */
+export class OrderNotCancellableError extends MoleculerClientError {
+	constructor(orderId: string, status: string) {
+		super("Only a paid order can be cancelled", 409, ErrorTypes.ORDER_NOT_CANCELLABLE, {
+			orderId,
+			status
+		});
+	}
+}
+
+/** 401 INVALID_CREDENTIALS: unknown email or wrong password, deliberately indistinguishable. */
+export class InvalidCredentialsError extends MoleculerClientError {
+	constructor() {
+		super("Invalid email or password", 401, ErrorTypes.INVALID_CREDENTIALS);
+	}
+}
+
+/** 401 AUTH_REQUIRED: the route needs a bearer token and none was sent. */
+export class AuthRequiredError extends MoleculerClientError {
+	constructor() {
+		super("Authentication required", 401, ErrorTypes.AUTH_REQUIRED);
+	}
+}
+
+/** 401 INVALID_TOKEN: the bearer token is malformed, expired, or not signed by us. */
+export class InvalidTokenError extends MoleculerClientError {
+	constructor() {
+		super("Invalid or expired token", 401, ErrorTypes.INVALID_TOKEN);
+	}
+}
+
+/** 403 FORBIDDEN: authenticated, but the route needs a role the caller lacks. */
+export class ForbiddenError extends MoleculerClientError {
+	constructor() {
+		super("Forbidden", 403, ErrorTypes.FORBIDDEN);
+	}
+}
+
+/**
+ * 402 PAYMENT_DECLINED: the payment provider declined the charge.
+ * `data: { orderId, declineCode }`: the order is left in status `payment_failed`.
+ */
+export class PaymentDeclinedError extends MoleculerClientError {
+	constructor(orderId: string, declineCode: string) {
+		super("Payment declined", 402, ErrorTypes.PAYMENT_DECLINED, { orderId, declineCode });
+	}
+}
+
+/** 422 EMPTY_CART: checkout of a cart without line items. */
+export class EmptyCartError extends MoleculerClientError {
+	constructor() {
+		super("The cart is empty", 422, ErrorTypes.EMPTY_CART);
+	}
+}
+
+/** 422 INVALID_PAYMENT_TOKEN: the token does not match `^tok_[A-Za-z0-9_]{1,64}$`. */
+export class InvalidPaymentTokenError extends MoleculerClientError {
+	constructor() {
+		super("Malformed payment token", 422, ErrorTypes.INVALID_PAYMENT_TOKEN);
+	}
+}
+
+/** 422 LINE_QUANTITY_LIMIT: a line item would hold more than 100 units. `data: { productId, max }`. */
+export class LineQuantityLimitError extends MoleculerClientError {
+	constructor(productId: string, max: number) {
+		super(`A line item holds at most ${max} units`, 422, ErrorTypes.LINE_QUANTITY_LIMIT, { productId, max });
+	}
+}
+
+/** 404 PAYMENT_NOT_FOUND: no payment was ever attempted for the order. `data: { orderId }`. */
+export class PaymentNotFoundError extends MoleculerClientError {
+	constructor(orderId: string) {
+		super("No payment for this order", 404, ErrorTypes.PAYMENT_NOT_FOUND, { orderId });
+	}
+}
+
+/** 409 PAYMENT_NOT_REFUNDABLE: only a captured payment can be refunded. `data: { orderId, status }`. */
+export class PaymentNotRefundableError extends MoleculerClientError {
+	constructor(orderId: string, status: string) {
+		super("Only a captured payment can be refunded", 409, ErrorTypes.PAYMENT_NOT_REFUNDABLE, { orderId, status });
+	}
+}

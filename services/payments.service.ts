@@ -1,0 +1,133 @@
+/**
+ * The payments service: charges and refunds against the fake provider of `domain/payment-provider`.
+ * Internal only (every action has `visibility: "public"`, so the gateway can never publish one).
+ * Idempotent per order id: a unique index on `orderId` makes a second charge return the first result,
+ * never a second capture.
+ */
+import type { Context, ServiceSchema } from "moleculer";
+import { DbMixin, type DbServiceThis } from "../mixins/db.mixin";
+import { CURRENCY_PATTERN } from "./domain/money";
+import { decideCharge, isPaymentToken } from "./domain/payment-provider";
+import { InvalidPaymentTokenError, PaymentNotFoundError, PaymentNotRefundableError } from "../lib/errors";
+import type { Meta } from "../types/meta";
+
+/** A payment's state: `captured` may become `refunded`; `declined` is final. */
+export type PaymentStatus = "captured" | "declined" | "refunded";
+
+/** A payment as the actions return it. `amount` in minor units of `currency`. */
+export interface Payment {
+	id: string;
+	orderId: string;
+	amount: number;
+	currency: string;
+	status: PaymentStatus;
+	transactionId?: string;
+	declineCode?: string;
+	createdAt: string;
+	updatedAt: string;
+}
+
+const ORDER_ID_RULE = { type: "string", min: 1, max: 64 } as const;
+
+const chargeParams = {
+	$$strict: true,
+	orderId: ORDER_ID_RULE,
+	amount: { type: "number", integer: true, min: 0, convert: false },
+	currency: { type: "string", pattern: CURRENCY_PATTERN },
+	paymentToken: { type: "string", max: 200 }
+} as const;
+interface ChargeParams {
+	orderId: string;
+	/** Minor units (cents). */
+	amount: number;
+	currency: string;
+	paymentToken: string;
+}
+
+const orderParams = { $$strict: true, orderId: ORDER_ID_RULE } as const;
+interface OrderParams {
+	orderId: string;
+}
+
+interface PaymentsMethods {
+	findByOrder(orderId: string): Promise<Record<string, any> | null>;
+	toPayment(doc: unknown): Promise<Payment>;
+}
+type PaymentsThis = DbServiceThis & PaymentsMethods;
+
+const PaymentsService: ServiceSchema<object, PaymentsMethods, object, PaymentsThis> = {
+	name: "payments",
+	mixins: [
+		DbMixin(
+			"payments",
+			["orderId", "amount", "currency", "status", "transactionId", "declineCode", "createdAt", "updatedAt"],
+			[{ fields: { orderId: 1 }, unique: true }]
+		)
+	],
+
+	actions: {
+		/**
+		 * Charges `amount` for `orderId`: captured or declined (`declineCode: "card_declined"`). A repeated
+		 * charge for the same order returns the first payment unchanged.
+		 * @throws InvalidPaymentTokenError 422 INVALID_PAYMENT_TOKEN for a malformed token.
+		 */
+		charge: {
+			visibility: "public",
+			params: chargeParams,
+			async handler(ctx: Context<ChargeParams, Meta>): Promise<Payment> {
+				const { orderId, amount, currency, paymentToken } = ctx.params;
+				const existing = await this.findByOrder(orderId);
+				if (existing) return this.toPayment(existing);
+				if (!isPaymentToken(paymentToken)) throw new InvalidPaymentTokenError();
+				const decision = decideCharge(paymentToken);
+				const now = new Date().toISOString();
+				try {
+					const doc = await this.adapter.insert({ _id: this.newId(), orderId, amount, currency, ...decision, createdAt: now, updatedAt: now });
+					return this.toPayment(doc);
+				} catch (err) {
+					if (!this.isDuplicateKeyError(err)) throw err;
+					// A concurrent charge for the same order won the unique index: answer with its result.
+					return this.toPayment(await this.findByOrder(orderId));
+				}
+			}
+		},
+
+		/**
+		 * Refunds the captured payment of `orderId`; refunding a refunded payment returns it unchanged.
+		 * @throws PaymentNotFoundError 404; PaymentNotRefundableError 409 for a declined payment.
+		 */
+		refund: {
+			visibility: "public",
+			params: orderParams,
+			async handler(ctx: Context<OrderParams, Meta>): Promise<Payment> {
+				const { orderId } = ctx.params;
+				await this.adapter.updateMany({ orderId, status: "captured" }, { $set: { status: "refunded", updatedAt: new Date().toISOString() } });
+				const doc = await this.findByOrder(orderId);
+				if (!doc) throw new PaymentNotFoundError(orderId);
+				if (doc.status !== "refunded") throw new PaymentNotRefundableError(orderId, doc.status);
+				return this.toPayment(doc);
+			}
+		},
+
+		/** The payment of `orderId`, or null when none was attempted (recovery asks before deciding). */
+		getByOrder: {
+			visibility: "public",
+			params: orderParams,
+			async handler(ctx: Context<OrderParams, Meta>): Promise<Payment | null> {
+				const doc = await this.findByOrder(ctx.params.orderId);
+				return doc ? this.toPayment(doc) : null;
+			}
+		}
+	},
+
+	methods: {
+		findByOrder(orderId: string) {
+			return this.adapter.findOne({ orderId });
+		},
+		toPayment(doc: unknown): Promise<Payment> {
+			return this.transformDocuments(undefined, {}, doc);
+		}
+	}
+};
+
+export default PaymentsService;

@@ -1,0 +1,340 @@
+/**
+ * The products service: the catalog. Reads (`list`, `get`) are cached; every write cleans the cache on every
+ * node. Stock is changed only by atomic conditional updates (`reserveStock`, `releaseStock`), never by
+ * read-then-write.
+ */
+import type { Context, ServiceSchema } from "moleculer";
+import { DbMixin, type DbServiceThis } from "../mixins/db.mixin";
+import { CacheCleanerMixin } from "../mixins/cache-cleaner.mixin";
+import { productFieldRules, type ProductInput } from "./domain/catalog";
+import { DEFAULT_CURRENCY } from "./domain/money";
+import { PRODUCT_SORTS, buildProductQuery, buildProductSort, type ProductSort } from "./domain/product-query";
+import { DEMO_CATALOG } from "../lib/demo-catalog";
+import { InsufficientStockError, ProductNotFoundError, SkuTakenError } from "../lib/errors";
+import type { Meta } from "../types/meta";
+
+/** A catalog product as every action returns it. `price` in minor units of `currency`; dates ISO 8601. */
+export interface Product {
+	id: string;
+	sku: string;
+	name: string;
+	description: string;
+	category: string;
+	brand: string;
+	price: number;
+	currency: string;
+	stock: number;
+	createdAt: string;
+	updatedAt: string;
+}
+
+/** One page of `products.list`. */
+export interface ProductPage {
+	rows: Product[];
+	total: number;
+	page: number;
+	pageSize: number;
+	totalPages: number;
+}
+
+/** Counts of an upsert by SKU (`products.import`, the demo seed). */
+export interface ImportResult {
+	created: number;
+	updated: number;
+	unchanged: number;
+}
+
+/** A stock movement: `quantity` units (integer ≥ 1) of `productId`. */
+export interface StockLine {
+	productId: string;
+	quantity: number;
+}
+
+export interface ProductsSettings {
+	/** Seed the demo catalog when the catalog is empty at start (default true). */
+	seedDemoCatalog: boolean;
+}
+
+const PRODUCT_FIELDS = ["sku", "name", "description", "category", "brand", "price", "currency", "stock", "createdAt", "updatedAt"];
+const ID_RULE = { type: "string", min: 1, max: 64 } as const;
+
+const listParams = {
+	$$strict: true,
+	page: { type: "number", integer: true, min: 1, max: 100_000, convert: true, default: 1 },
+	pageSize: { type: "number", integer: true, min: 1, max: 100, convert: true, default: 20 },
+	category: { type: "string", max: 100, optional: true },
+	q: { type: "string", max: 200, optional: true },
+	sort: { type: "enum", values: [...PRODUCT_SORTS], optional: true }
+} as const;
+interface ListParams {
+	page: number;
+	pageSize: number;
+	category?: string;
+	q?: string;
+	sort?: ProductSort;
+}
+
+const idParams = { $$strict: true, id: ID_RULE } as const;
+interface IdParams {
+	id: string;
+}
+
+const getManyParams = { $$strict: true, ids: { type: "array", items: ID_RULE, max: 200 } } as const;
+interface GetManyParams {
+	ids: string[];
+}
+
+const createParams = { $$strict: true, ...productFieldRules } as const;
+type CreateParams = ProductInput;
+
+const optional = <T extends object>(rule: T) => ({ ...rule, optional: true });
+const updateParams = {
+	$$strict: true,
+	id: ID_RULE,
+	...Object.fromEntries(Object.entries(productFieldRules).map(([field, rule]) => [field, optional(rule)]))
+};
+type UpdateParams = Partial<ProductInput> & IdParams;
+
+const importParams = {
+	$$strict: true,
+	products: { type: "array", min: 1, max: 500, items: { type: "object", strict: true, props: productFieldRules } }
+} as const;
+interface ImportParams {
+	products: ProductInput[];
+}
+
+const stockParams = {
+	$$strict: true,
+	items: {
+		type: "array",
+		min: 1,
+		max: 100,
+		items: {
+			type: "object",
+			strict: true,
+			props: { productId: ID_RULE, quantity: { type: "number", integer: true, min: 1, max: 1_000_000 } }
+		}
+	}
+} as const;
+interface StockParams {
+	items: StockLine[];
+}
+
+interface ProductsMethods {
+	toProduct(ctx: Context | undefined, doc: unknown): Promise<Product>;
+	findProduct(id: string): Promise<Record<string, any>>;
+	upsertProducts(inputs: readonly ProductInput[], ctx?: Context): Promise<ImportResult>;
+	upsertOne(input: ProductInput): Promise<keyof ImportResult>;
+	changeStock(lines: readonly StockLine[], sign: 1 | -1): Promise<string[]>;
+}
+type ProductsThis = DbServiceThis & ProductsMethods & { settings: ProductsSettings };
+
+/** Fills the optional fields of `input` with their defaults. */
+function withDefaults(input: ProductInput): Required<ProductInput> {
+	return { description: "", brand: "", currency: DEFAULT_CURRENCY, ...input };
+}
+
+/** Merges lines of the same product, so each product is changed by one conditional update. */
+function mergeLines(lines: readonly StockLine[]): StockLine[] {
+	const merged = new Map<string, number>();
+	for (const line of lines) merged.set(line.productId, (merged.get(line.productId) ?? 0) + line.quantity);
+	return [...merged].map(([productId, quantity]) => ({ productId, quantity }));
+}
+
+const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, ProductsThis> = {
+	name: "products",
+	mixins: [
+		DbMixin("products", PRODUCT_FIELDS, [
+			{ fields: { sku: 1 }, unique: true },
+			{ fields: { category: 1 } }
+		]),
+		CacheCleanerMixin(["products"])
+	],
+	settings: { seedDemoCatalog: true },
+
+	actions: {
+		/** One page of the catalog. Params: ListParams. Cached per every param. @throws ValidationError 422. */
+		list: {
+			params: listParams,
+			cache: { keys: ["page", "pageSize", "category", "q", "sort"] },
+			async handler(ctx: Context<ListParams, Meta>): Promise<ProductPage> {
+				const { page, pageSize } = ctx.params;
+				const query = buildProductQuery(ctx.params);
+				const [docs, total] = await Promise.all([
+					this.adapter.find({ query, sort: buildProductSort(ctx.params.sort), limit: pageSize, offset: (page - 1) * pageSize }),
+					this.adapter.count({ query })
+				]);
+				const rows: Product[] = await this.transformDocuments(ctx, {}, docs);
+				return { rows, total, page, pageSize, totalPages: Math.ceil(total / pageSize) };
+			}
+		},
+
+		/** One product by id. Cached. @throws ProductNotFoundError 404 PRODUCT_NOT_FOUND. */
+		get: {
+			params: idParams,
+			cache: { keys: ["id"] },
+			async handler(ctx: Context<IdParams, Meta>): Promise<Product> {
+				return this.toProduct(ctx, await this.findProduct(ctx.params.id));
+			}
+		},
+
+		/** The products among `ids` that exist (internal: carts and orders price lines with it). */
+		getMany: {
+			visibility: "public",
+			params: getManyParams,
+			async handler(ctx: Context<GetManyParams, Meta>): Promise<Product[]> {
+				if (ctx.params.ids.length === 0) return [];
+				return this.transformDocuments(ctx, {}, await this.adapter.findByIds([...new Set(ctx.params.ids)]));
+			}
+		},
+
+		/** Creates a product (admin). Answers 201. @throws SkuTakenError 409 SKU_TAKEN; ValidationError 422. */
+		create: {
+			params: createParams,
+			async handler(ctx: Context<CreateParams, Meta>): Promise<Product> {
+				const now = new Date().toISOString();
+				try {
+					const doc = await this.adapter.insert({ _id: this.newId(), ...withDefaults(ctx.params), createdAt: now, updatedAt: now });
+					await this.entityChanged("created", doc, ctx);
+					ctx.meta.$statusCode = 201;
+					return this.toProduct(ctx, doc);
+				} catch (err) {
+					if (this.isDuplicateKeyError(err)) throw new SkuTakenError(ctx.params.sku);
+					throw err;
+				}
+			}
+		},
+
+		/** Changes the given fields of a product (admin). @throws ProductNotFoundError 404; SkuTakenError 409. */
+		update: {
+			params: updateParams,
+			async handler(ctx: Context<UpdateParams, Meta>): Promise<Product> {
+				const { id, ...fields } = ctx.params;
+				await this.findProduct(id);
+				try {
+					const doc = await this.adapter.updateById(id, { $set: { ...fields, updatedAt: new Date().toISOString() } });
+					if (!doc) throw new ProductNotFoundError(id);
+					await this.entityChanged("updated", doc, ctx);
+					return this.toProduct(ctx, doc);
+				} catch (err) {
+					if (this.isDuplicateKeyError(err)) throw new SkuTakenError(String(fields.sku));
+					throw err;
+				}
+			}
+		},
+
+		/** Deletes a product (admin) and returns it. @throws ProductNotFoundError 404 PRODUCT_NOT_FOUND. */
+		remove: {
+			params: idParams,
+			async handler(ctx: Context<IdParams, Meta>): Promise<Product> {
+				const doc = await this.findProduct(ctx.params.id);
+				await this.adapter.removeById(ctx.params.id);
+				await this.entityChanged("removed", doc, ctx);
+				return this.toProduct(ctx, doc);
+			}
+		},
+
+		/**
+		 * Upserts up to 500 products by SKU (admin; the catalog import). A product whose fields already equal
+		 * the entry is left alone, so importing a file twice changes nothing. @throws ValidationError 422.
+		 */
+		import: {
+			params: importParams,
+			async handler(ctx: Context<ImportParams, Meta>): Promise<ImportResult> {
+				return this.upsertProducts(ctx.params.products, ctx);
+			}
+		},
+
+		/**
+		 * Reserves stock for every line, all or nothing: one atomic conditional decrement per product
+		 * (`stock >= quantity`), rolled back when any line is short.
+		 * @throws InsufficientStockError 409 INSUFFICIENT_STOCK, `data.productIds` = every short product.
+		 */
+		reserveStock: {
+			visibility: "public",
+			params: stockParams,
+			async handler(ctx: Context<StockParams, Meta>): Promise<{ reserved: StockLine[] }> {
+				const lines = mergeLines(ctx.params.items);
+				const short = await this.changeStock(lines, -1);
+				if (short.length > 0) {
+					await this.changeStock(lines.filter(line => !short.includes(line.productId)), 1);
+					throw new InsufficientStockError(short);
+				}
+				return { reserved: lines };
+			}
+		},
+
+		/** Puts reserved units back (a declined payment, a cancelled order). Unknown products are skipped. */
+		releaseStock: {
+			visibility: "public",
+			params: stockParams,
+			async handler(ctx: Context<StockParams, Meta>): Promise<{ released: StockLine[] }> {
+				const lines = mergeLines(ctx.params.items);
+				await this.changeStock(lines, 1);
+				return { released: lines };
+			}
+		}
+	},
+
+	methods: {
+		toProduct(ctx: Context | undefined, doc: unknown): Promise<Product> {
+			return this.transformDocuments(ctx, {}, doc);
+		},
+
+		async findProduct(id: string): Promise<Record<string, any>> {
+			const doc = await this.adapter.findById(id);
+			if (!doc) throw new ProductNotFoundError(id);
+			return doc;
+		},
+
+		async upsertProducts(inputs: readonly ProductInput[], ctx?: Context): Promise<ImportResult> {
+			const result: ImportResult = { created: 0, updated: 0, unchanged: 0 };
+			for (const input of inputs) result[await this.upsertOne(input)] += 1;
+			if (result.created + result.updated > 0) await this.entityChanged("updated", null, ctx);
+			return result;
+		},
+
+		async upsertOne(input: ProductInput): Promise<keyof ImportResult> {
+			const fields = withDefaults(input);
+			const now = new Date().toISOString();
+			const existing = await this.adapter.findOne({ sku: fields.sku });
+			if (!existing) {
+				try {
+					await this.adapter.insert({ _id: this.newId(), ...fields, createdAt: now, updatedAt: now });
+					return "created";
+				} catch (err) {
+					// Another node inserted the same SKU first: fall through to the update.
+					if (!this.isDuplicateKeyError(err)) throw err;
+				}
+			}
+			const changed = (Object.keys(fields) as (keyof typeof fields)[]).some(key => existing?.[key] !== fields[key]);
+			if (!changed) return "unchanged";
+			await this.adapter.updateMany({ sku: fields.sku }, { $set: { ...fields, updatedAt: now } });
+			return "updated";
+		},
+
+		/** Applies `sign * quantity` to each line's stock, never below 0. Returns the ids it could not change. */
+		async changeStock(lines: readonly StockLine[], sign: 1 | -1): Promise<string[]> {
+			const failed: string[] = [];
+			for (const { productId, quantity } of lines) {
+				const guard = sign < 0 ? { stock: { $gte: quantity } } : {};
+				const changed = await this.adapter.updateMany(
+					{ _id: productId, ...guard },
+					{ $inc: { stock: sign * quantity }, $set: { updatedAt: new Date().toISOString() } }
+				);
+				if (changed === 0) failed.push(productId);
+			}
+			if (failed.length < lines.length) await this.entityChanged("updated", null);
+			return failed;
+		}
+	},
+
+	async started() {
+		if (this.settings.seedDemoCatalog && (await this.adapter.count({})) === 0) {
+			const result = await this.upsertProducts(DEMO_CATALOG);
+			this.logger.info(`Seeded the demo catalog: ${result.created} products.`);
+		}
+	}
+};
+
+export default ProductsService;

@@ -1,0 +1,8 @@
+// Every test broker keeps its store in memory and logs nothing unless a test says otherwise.
+process.env.DATA_DIR = ":memory:";
+process.env.JWT_SECRET = "test-secret-for-jest-only";
+process.env.PORT = "0";
+delete process.env.MONGO_URI;
+delete process.env.TRANSPORTER;
+delete process.env.ADMIN_EMAIL;
+delete process.env.ADMIN_PASSWORD;
