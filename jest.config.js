@@ -2,7 +2,7 @@
 module.exports = {
 	testEnvironment: "node",
 	roots: ["<rootDir>/test"],
-	transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true }] },
+	transform: { "^.+\\.ts$": "ts-jest" },
 	setupFiles: ["<rootDir>/test/setup-env.ts"],
 	collectCoverageFrom: ["services/**/*.ts", "mixins/**/*.ts", "lib/**/*.ts", "scripts/**/*.ts", "!**/*.d.ts"],
 	coverageReporters: ["text-summary", "text"],

@@ -11,7 +11,7 @@
  */
 import path from "node:path";
 import fs from "node:fs";
-import { randomUUID } from "node:crypto";
+import { v7 as uuidv7 } from "uuid";
 import DbService from "moleculer-db";
 import MongoAdapter from "moleculer-db-adapter-mongo";
 import type { Context, Service, ServiceSchema } from "moleculer";
@@ -95,8 +95,9 @@ export function DbMixin(collection: string, fields: readonly string[], indexes: 
 			remove: false
 		},
 		methods: {
+			/** A new entity id: a UUIDv7 (RFC 9562), so ids sort in creation order (monotonic within a process). */
 			newId(): string {
-				return randomUUID();
+				return uuidv7();
 			},
 			isDuplicateKeyError(err: unknown): boolean {
 				const e = err as { code?: unknown; errorType?: unknown } | null;

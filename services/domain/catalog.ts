@@ -55,8 +55,10 @@ export function validateCatalog(entries: unknown): CatalogProblem[] {
 	entries.forEach((entry, index) => {
 		const result = checkEntry(entry);
 		if (result !== true) {
-			for (const e of result as { field?: string; message?: string }[]) {
-				problems.push({ index, field: e.field ?? "(entry)", message: e.message ?? "invalid" });
+			for (const e of result as { type: string; field?: string; actual?: unknown; message?: string }[]) {
+				// A strict-object failure names the unknown fields in `actual`, not in `field`.
+				const field = e.type === "objectStrict" ? String(e.actual) : (e.field ?? "(entry)");
+				problems.push({ index, field, message: e.message ?? "invalid" });
 			}
 			return;
 		}

@@ -1,0 +1,48 @@
+/** Shared test fixtures: brokers with chosen services, caller meta, and error matchers. */
+import { ServiceBroker, type BrokerOptions, type ServiceSchema } from "moleculer";
+import ProductsService from "../services/products.service";
+import CustomersService from "../services/customers.service";
+import CartsService from "../services/carts.service";
+import OrdersService from "../services/orders.service";
+import PaymentsService from "../services/payments.service";
+import ApiService from "../services/api.service";
+import type { Role } from "../types/meta";
+
+export const SERVICES = {
+	products: ProductsService,
+	customers: CustomersService,
+	carts: CartsService,
+	orders: OrdersService,
+	payments: PaymentsService,
+	api: ApiService
+} as const;
+export type ServiceName = keyof typeof SERVICES;
+
+/**
+ * A started broker hosting `names` (each test file gets fresh in-memory stores). The demo catalog is not
+ * seeded unless `seed` is true, so tests choose their own products.
+ */
+export async function startBroker(names: ServiceName[], options: { seed?: boolean; broker?: BrokerOptions } = {}): Promise<ServiceBroker> {
+	const broker = new ServiceBroker({ logger: false, dependencyInterval: 20, ...options.broker } as BrokerOptions);
+	for (const name of names) {
+		const schema = SERVICES[name] as ServiceSchema;
+		broker.createService(name === "products" ? { ...schema, settings: { ...schema.settings, seedDemoCatalog: Boolean(options.seed) } } : schema);
+	}
+	await broker.start();
+	return broker;
+}
+
+/** Call options acting as customer `id` (meta the gateway would set from a token). */
+export function as(id: string, role: Role = "customer") {
+	return { meta: { customer: { id, email: `${id}@example.com`, role } } };
+}
+
+/** What a failed call must look like: compared by `code` and `type`, never by class. */
+export function failure(code: number, type: string) {
+	return expect.objectContaining({ code, type });
+}
+
+/** A product input with sensible defaults; `overrides` wins. */
+export function productInput(overrides: Record<string, unknown> = {}) {
+	return { sku: `SKU-${Math.random().toString(36).slice(2, 10)}`, name: "Test Boot", category: "Footwear", price: 1000, stock: 10, ...overrides };
+}
