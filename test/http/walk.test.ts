@@ -135,3 +135,26 @@ describe("HTTP walk through the gateway", () => {
 		expect([404, 405]).toContain(status);
 	});
 });
+
+describe("HTTP input the gateway refuses before any action", () => {
+	let broker: ServiceBroker;
+	let base: string;
+	beforeAll(async () => {
+		broker = await startBroker(["api", "customers"]);
+		base = `http://127.0.0.1:${((broker.getLocalService("api") as any).server.address() as AddressInfo).port}/api`;
+	});
+	afterAll(() => broker.stop());
+
+	const post = (body: string) => fetch(`${base}/auth/register`, { method: "POST", headers: { "Content-Type": "application/json" }, body });
+
+	it("answers malformed JSON with a 4xx JSON error", async () => {
+		const res = await post('{"email": ');
+		expect(res.status).toBe(400);
+		expect(await res.json()).toMatchObject({ code: 400 });
+	});
+
+	it("answers a body over 64 KB with 413", async () => {
+		const res = await post(JSON.stringify({ email: "a@b.io", password: "x".repeat(70_000), name: "A" }));
+		expect(res.status).toBe(413);
+	});
+});

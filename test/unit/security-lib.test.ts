@@ -64,3 +64,9 @@ describe("configuration", () => {
 		expect(loadConfig({ ADMIN_EMAIL: " Admin@Shop.test ", ADMIN_PASSWORD: "pw" }).adminEmail).toBe("admin@shop.test");
 	});
 });
+
+describe("runtime", () => {
+	it("runs on the Node.js the project pins (Moleculer 0.15 needs >= 22)", () => {
+		expect(Number(process.versions.node.split(".")[0])).toBeGreaterThanOrEqual(22);
+	});
+});
