@@ -13,6 +13,8 @@ export const JWT_AUDIENCE = "moleculer-shop-api";
 export interface ShopConfig {
 	/** Gateway HTTP port (PORT, default 3000; 0 picks a free port). */
 	port: number;
+	/** Address the gateway binds to (GATEWAY_HOST, default 0.0.0.0). */
+	gatewayHost: string;
 	/** Transporter connection string (TRANSPORTER), or null for a single node. */
 	transporter: string | null;
 	/** "Memory", or a redis:// URL (CACHER). */
@@ -70,6 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShopConfig {
 	}
 	return {
 		port: integer("PORT", env.PORT, 3000),
+		gatewayHost: nonEmpty(env.GATEWAY_HOST) ?? "0.0.0.0",
 		transporter: nonEmpty(env.TRANSPORTER),
 		cacher: nonEmpty(env.CACHER) ?? "Memory",
 		mongoUri: nonEmpty(env.MONGO_URI),

@@ -9,13 +9,15 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { loadConfig } from "../lib/config";
+import { ConfigError, loadConfig } from "../lib/config";
 import { issueToken } from "../lib/jwt";
 import { validateCatalog, type ProductInput } from "../services/domain/catalog";
 import type { ImportResult } from "../services/products.service";
 
-/** Entries per request (the action accepts at most 500). */
+/** Most entries per request (the action accepts at most 500). */
 export const BATCH_SIZE = 50;
+/** Most JSON bytes per request, under the gateway's 64 KB body limit. */
+export const BATCH_BYTES = 48 * 1024;
 
 export interface ImportOptions {
 	/** Gateway base URL, e.g. http://localhost:3000. */
@@ -50,6 +52,22 @@ export function readCatalog(file: string): ProductInput[] {
 	return entries as ProductInput[];
 }
 
+/** Splits `products` into requests of at most BATCH_SIZE entries and BATCH_BYTES of JSON (at least one entry). */
+export function* batches(products: readonly ProductInput[]): Generator<{ start: number; batch: ProductInput[] }> {
+	let start = 0;
+	while (start < products.length) {
+		let end = start + 1;
+		let bytes = Buffer.byteLength(JSON.stringify(products[start]));
+		while (end < products.length && end - start < BATCH_SIZE) {
+			bytes += Buffer.byteLength(JSON.stringify(products[end])) + 1;
+			if (bytes > BATCH_BYTES) break;
+			end += 1;
+		}
+		yield { start, batch: products.slice(start, end) };
+		start = end;
+	}
+}
+
 /**
  * Imports `file` into the shop at `options.url`. Resolves to the summed counts.
  * @throws ImportError for a bad file (nothing sent) or a refused request (earlier batches stay imported;
@@ -61,8 +79,7 @@ export async function importCatalog(file: string, options: ImportOptions): Promi
 	const token = await issueToken({ id: "catalog-import", email: "catalog-import@localhost", role: "admin" }, options.secret, 600);
 	const total: ImportResult = { created: 0, updated: 0, unchanged: 0 };
 	log(`Importing ${products.length} products from ${file} into ${options.url}`);
-	for (let start = 0; start < products.length; start += BATCH_SIZE) {
-		const batch = products.slice(start, start + BATCH_SIZE);
+	for (const { start, batch } of batches(products)) {
 		const res = await fetch(new URL("/api/products/import", options.url), {
 			method: "POST",
 			headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
@@ -86,18 +103,18 @@ export async function importCatalog(file: string, options: ImportOptions): Promi
 export async function main(argv: string[]): Promise<number> {
 	const args = [...argv];
 	const urlFlag = args.indexOf("--url");
-	const config = loadConfig();
-	const url = urlFlag >= 0 ? args.splice(urlFlag, 2)[1] : (process.env.SHOP_URL ?? `http://localhost:${config.port || 3000}`);
-	if (args.length !== 1 || !url) {
-		console.error("Usage: npm run import -- <file.json> [--url http://localhost:3000]");
-		return 1;
-	}
 	try {
+		const config = loadConfig();
+		const url = urlFlag >= 0 ? args.splice(urlFlag, 2)[1] : (process.env.SHOP_URL ?? `http://localhost:${config.port || 3000}`);
+		if (args.length !== 1 || !url) {
+			console.error("Usage: npm run import -- <file.json> [--url http://localhost:3000]");
+			return 1;
+		}
 		const file = path.resolve(process.env.INIT_CWD ?? process.cwd(), args[0]);
 		await importCatalog(file, { url, secret: config.jwtSecret });
 		return 0;
 	} catch (err) {
-		console.error(err instanceof ImportError ? err.message : err);
+		console.error(err instanceof ImportError || err instanceof ConfigError ? err.message : err);
 		return 1;
 	}
 }

@@ -38,7 +38,7 @@ const ApiService: ServiceSchema<ApiSettingsSchema, ApiMethods, object, ApiThis> 
 
 	settings: {
 		port: config.port,
-		ip: process.env.HOST ?? "0.0.0.0",
+		ip: config.gatewayHost,
 		routes: [
 			{
 				path: "/api",

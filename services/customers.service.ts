@@ -85,6 +85,7 @@ const CustomersService: ServiceSchema<object, CustomersMethods, object, Customer
 					throw err;
 				}
 				ctx.meta.$statusCode = 201;
+				ctx.meta.$location = "/api/customers/me";
 				return this.startSession(doc);
 			}
 		},

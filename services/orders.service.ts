@@ -76,6 +76,7 @@ interface OrdersMethods {
 	findOwnOrder(ctx: Context<unknown, Meta>, id: string): Promise<Record<string, any>>;
 	moveOrder(id: string, from: OrderStatus, to: OrderStatus, set: Record<string, unknown>): Promise<Record<string, any> | null>;
 	replayCheckout(ctx: Context<unknown, Meta>, doc: Record<string, any>): Promise<Order>;
+	answerCreated(ctx: Context<unknown, Meta>, doc: Record<string, any>): Promise<Order>;
 }
 type OrdersThis = DbServiceThis & OrdersMethods;
 
@@ -163,8 +164,7 @@ const OrdersService: ServiceSchema<object, OrdersMethods, object, OrdersThis> = 
 				} catch (err) {
 					this.logger.warn(`Order ${order._id} is paid but the cart was not cleared.`, err);
 				}
-				ctx.meta.$statusCode = 201;
-				return this.toOrder(paid);
+				return this.answerCreated(ctx, paid!);
 			}
 		},
 
@@ -238,7 +238,13 @@ const OrdersService: ServiceSchema<object, OrdersMethods, object, OrdersThis> = 
 		/** Answers a repeated checkout (same Idempotency-Key) the way the first one was answered. */
 		async replayCheckout(ctx: Context<unknown, Meta>, doc: Record<string, any>): Promise<Order> {
 			if (doc.status === "payment_failed") throw new PaymentDeclinedError(doc._id, doc.payment?.declineCode ?? "card_declined");
+			return this.answerCreated(ctx, doc);
+		},
+
+		/** Answers 201 with the order and its URL in `Location`. */
+		answerCreated(ctx: Context<unknown, Meta>, doc: Record<string, any>): Promise<Order> {
 			ctx.meta.$statusCode = 201;
+			ctx.meta.$location = `/api/orders/${doc._id}`;
 			return this.toOrder(doc);
 		}
 	}

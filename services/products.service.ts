@@ -197,6 +197,7 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, 
 					const doc = await this.adapter.insert({ _id: this.newId(), ...withDefaults(ctx.params), createdAt: now, updatedAt: now });
 					await this.entityChanged("created", doc, ctx);
 					ctx.meta.$statusCode = 201;
+					ctx.meta.$location = `/api/products/${doc._id}`;
 					return this.toProduct(ctx, doc);
 				} catch (err) {
 					if (this.isDuplicateKeyError(err)) throw new SkuTakenError(ctx.params.sku);

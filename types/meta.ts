@@ -6,7 +6,7 @@
 /** A customer's role: `admin` may manage the catalog and see every order. */
 export type Role = "customer" | "admin";
 
-/** Who may call a gateway route (see services/api/routes.ts). */
+/** Who may call a gateway route (see services/api.routes.ts). */
 export type Access = "anonymous" | Role;
 
 /** The authenticated caller, taken from a verified JWT by the gateway. */
@@ -26,6 +26,8 @@ export interface Meta {
 	idempotencyKey?: string;
 	/** moleculer-web: the HTTP status to answer with (e.g. 201). */
 	$statusCode?: number;
+	/** moleculer-web: the `Location` header of a 201 answer (the created resource's URL path). */
+	$location?: string;
 	/** moleculer-web: extra response headers. */
 	$responseHeaders?: Record<string, string>;
 }

@@ -4,7 +4,7 @@ import path from "node:path";
 import type { ServiceBroker } from "moleculer";
 import type { AddressInfo } from "node:net";
 import { startBroker, productInput } from "../helpers";
-import { ImportError, importCatalog, main } from "../../scripts/import";
+import { BATCH_BYTES, BATCH_SIZE, ImportError, batches, importCatalog, main } from "../../scripts/import";
 import type { ProductPage } from "../../services/products.service";
 
 describe("catalog import through the gateway", () => {
@@ -42,6 +42,17 @@ describe("catalog import through the gateway", () => {
 		expect(await total()).toBe(120);
 	});
 
+	it("keeps every request under the gateway's body limit, even with long descriptions", async () => {
+		const entries = Array.from({ length: 60 }, (_, i) => productInput({ sku: `LONG-${i}`, description: "d".repeat(5000) }));
+		const parts = [...batches(entries)];
+		expect(parts.flatMap(p => p.batch)).toEqual(entries);
+		for (const { batch } of parts) {
+			expect(batch.length).toBeLessThanOrEqual(BATCH_SIZE);
+			expect(Buffer.byteLength(JSON.stringify({ products: batch }))).toBeLessThan(BATCH_BYTES + 100);
+		}
+		expect(await importCatalog(writeFixture("long.json", entries), { url, secret, log })).toEqual({ created: 60, updated: 0, unchanged: 0 });
+	});
+
 	it("imports nothing from a file with a bad entry and names its index and field", async () => {
 		const before = await total();
 		const file = writeFixture("bad.json", [productInput({ sku: "OK-1" }), productInput({ sku: "BAD-1", price: 12.5 }), { sku: "BAD-2" }]);
@@ -67,6 +78,13 @@ describe("catalog import through the gateway", () => {
 			expect(await main([writeFixture("cli.json", [productInput({ sku: "CLI-1" })])])).toBe(0);
 			expect(await main([writeFixture("cli-bad.json", [{ sku: "" }])])).toBe(1);
 			expect(await main([])).toBe(1);
+			const savedSecret = process.env.JWT_SECRET;
+			process.env.NODE_ENV = "production";
+			delete process.env.JWT_SECRET;
+			expect(await main([writeFixture("prod.json", [productInput()])])).toBe(1);
+			expect(err).toHaveBeenCalledWith(expect.stringContaining("JWT_SECRET"));
+			process.env.NODE_ENV = "test";
+			process.env.JWT_SECRET = savedSecret;
 			expect(err).toHaveBeenCalledWith(expect.stringContaining("Usage"));
 		} finally {
 			delete process.env.SHOP_URL;

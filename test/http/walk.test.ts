@@ -98,6 +98,7 @@ describe("HTTP walk through the gateway", () => {
 		const paid = await http("POST", "/orders", { token: customer, body: { paymentToken: "tok_visa" }, headers: { "Idempotency-Key": "walk-1" } });
 		expect(paid).toMatchObject({ status: 201, body: { status: "paid", total: cheap.price * 2 } });
 		expect(paid.headers.get("x-request-id")).toEqual(expect.any(String));
+		expect(paid.headers.get("location")).toBe(`/api/orders/${paid.body.id}`);
 		const replay = await http("POST", "/orders", { token: customer, body: { paymentToken: "tok_visa" }, headers: { "Idempotency-Key": "walk-1" } });
 		expect(replay).toMatchObject({ status: 201, body: { id: paid.body.id } });
 		expect((await http("GET", `/products/${cheap.id}`)).body.stock).toBe(cheap.stock - 2);
