@@ -16,6 +16,7 @@ import DbService from "moleculer-db";
 import MongoAdapter from "moleculer-db-adapter-mongo";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import { loadConfig } from "../lib/config";
+import { pageWindow, toPage, type Page, type PageParams } from "../lib/paging";
 
 /** An index the store must have. `fields` maps field → 1 (ascending) or -1 (descending). */
 export interface IndexSpec {
@@ -51,6 +52,8 @@ export interface DbServiceThis extends Service {
 	entityChanged(type: "created" | "updated" | "removed", doc: unknown, ctx?: Context): Promise<void>;
 	newId(): string;
 	isDuplicateKeyError(err: unknown): boolean;
+	/** One page of the entities matching `query`, in `sort` order, transformed for callers. */
+	findPage<T>(ctx: Context, query: object, sort: string[], paging: PageParams): Promise<Page<T>>;
 }
 
 function createAdapter(collection: string) {
@@ -98,6 +101,13 @@ export function DbMixin(collection: string, fields: readonly string[], indexes: 
 			/** A new entity id: a UUIDv7 (RFC 9562), so ids sort in creation order (monotonic within a process). */
 			newId(): string {
 				return uuidv7();
+			},
+			async findPage(this: DbServiceThis, ctx: Context, query: object, sort: string[], paging: PageParams) {
+				const [docs, total] = await Promise.all([
+					this.adapter.find({ query, sort, ...pageWindow(paging) }),
+					this.adapter.count({ query })
+				]);
+				return toPage(await this.transformDocuments(ctx, {}, docs), total, paging);
 			},
 			isDuplicateKeyError(err: unknown): boolean {
 				const e = err as { code?: unknown; errorType?: unknown } | null;

@@ -17,6 +17,7 @@ import { transition, type OrderStatus } from "./domain/order-state";
 import { isPaymentToken } from "./domain/payment-provider";
 import type { CartItem, PricedCart } from "./domain/cart";
 import type { Payment } from "./payments.service";
+import { pageParamRules, type Page, type PageParams } from "../lib/paging";
 import type { Meta } from "../types/meta";
 
 /** The payment part of an order: `pending` until settled, then `captured`, `declined` or `refunded`. */
@@ -40,13 +41,7 @@ export interface Order {
 }
 
 /** One page of the caller's orders, newest first. */
-export interface OrderPage {
-	rows: Order[];
-	total: number;
-	page: number;
-	pageSize: number;
-	totalPages: number;
-}
+export type OrderPage = Page<Order>;
 
 const ORDER_FIELDS = ["customerId", "status", "items", "total", "currency", "payment", "createdAt", "updatedAt"];
 const ID_RULE = { type: "string", min: 1, max: 64 } as const;
@@ -56,15 +51,8 @@ interface CheckoutParams {
 	paymentToken: string;
 }
 
-const listParams = {
-	$$strict: true,
-	page: { type: "number", integer: true, min: 1, max: 100_000, convert: true, default: 1 },
-	pageSize: { type: "number", integer: true, min: 1, max: 100, convert: true, default: 20 }
-} as const;
-interface ListParams {
-	page: number;
-	pageSize: number;
-}
+const listParams = { $$strict: true, ...pageParamRules } as const;
+type ListParams = PageParams;
 
 const idParams = { $$strict: true, id: ID_RULE } as const;
 interface IdParams {
@@ -172,14 +160,7 @@ const OrdersService: ServiceSchema<object, OrdersMethods, object, OrdersThis> = 
 		list: {
 			params: listParams,
 			async handler(ctx: Context<ListParams, Meta>): Promise<OrderPage> {
-				const { page, pageSize } = ctx.params;
-				const query = { customerId: requireCustomer(ctx).id };
-				const [docs, total] = await Promise.all([
-					this.adapter.find({ query, sort: ["-createdAt", "-_id"], limit: pageSize, offset: (page - 1) * pageSize }),
-					this.adapter.count({ query })
-				]);
-				const rows: Order[] = await this.transformDocuments(ctx, {}, docs);
-				return { rows, total, page, pageSize, totalPages: Math.ceil(total / pageSize) };
+				return this.findPage(ctx, { customerId: requireCustomer(ctx).id }, ["-createdAt", "-_id"], ctx.params);
 			}
 		},
 

@@ -11,6 +11,7 @@ import { DEFAULT_CURRENCY } from "./domain/money";
 import { PRODUCT_SORTS, buildProductQuery, buildProductSort, type ProductSort } from "./domain/product-query";
 import { DEMO_CATALOG } from "../lib/demo-catalog";
 import { InsufficientStockError, ProductNotFoundError, SkuTakenError } from "../lib/errors";
+import { pageParamRules, type Page, type PageParams } from "../lib/paging";
 import type { Meta } from "../types/meta";
 
 /** A catalog product as every action returns it. `price` in minor units of `currency`; dates ISO 8601. */
@@ -29,13 +30,7 @@ export interface Product {
 }
 
 /** One page of `products.list`. */
-export interface ProductPage {
-	rows: Product[];
-	total: number;
-	page: number;
-	pageSize: number;
-	totalPages: number;
-}
+export type ProductPage = Page<Product>;
 
 /** Counts of an upsert by SKU (`products.import`, the demo seed). */
 export interface ImportResult {
@@ -60,15 +55,12 @@ const ID_RULE = { type: "string", min: 1, max: 64 } as const;
 
 const listParams = {
 	$$strict: true,
-	page: { type: "number", integer: true, min: 1, max: 100_000, convert: true, default: 1 },
-	pageSize: { type: "number", integer: true, min: 1, max: 100, convert: true, default: 20 },
+	...pageParamRules,
 	category: { type: "string", max: 100, optional: true },
 	q: { type: "string", max: 200, optional: true },
 	sort: { type: "enum", values: [...PRODUCT_SORTS], optional: true }
 } as const;
-interface ListParams {
-	page: number;
-	pageSize: number;
+interface ListParams extends PageParams {
 	category?: string;
 	q?: string;
 	sort?: ProductSort;
@@ -158,14 +150,7 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, 
 			params: listParams,
 			cache: { keys: ["page", "pageSize", "category", "q", "sort"] },
 			async handler(ctx: Context<ListParams, Meta>): Promise<ProductPage> {
-				const { page, pageSize } = ctx.params;
-				const query = buildProductQuery(ctx.params);
-				const [docs, total] = await Promise.all([
-					this.adapter.find({ query, sort: buildProductSort(ctx.params.sort), limit: pageSize, offset: (page - 1) * pageSize }),
-					this.adapter.count({ query })
-				]);
-				const rows: Product[] = await this.transformDocuments(ctx, {}, docs);
-				return { rows, total, page, pageSize, totalPages: Math.ceil(total / pageSize) };
+				return this.findPage(ctx, buildProductQuery(ctx.params), buildProductSort(ctx.params.sort), ctx.params);
 			}
 		},
 
