@@ -1,9 +1,27 @@
-/** Jest: TypeScript through ts-jest (type-checking is `tsc --noEmit` in `npm test`). */
-module.exports = {
+/**
+ * Jest: TypeScript through ts-jest (type-checking is `tsc --noEmit` in `npm test`). Three projects:
+ * - memory: unit, service and HTTP tests with in-memory NeDB stores;
+ * - mongo: the same service tests against MongoDB (MONGO_URI, or the Mongo-wire test server);
+ * - cluster: several brokers over the real NATS and Redis, and the multi-process cluster.
+ * The global setup checks NATS and Redis and starts the Mongo-wire server once for the whole run.
+ */
+const project = (displayName, testMatch, setupFiles = [], setupFilesAfterEnv = []) => ({
+	displayName,
 	testEnvironment: "node",
-	roots: ["<rootDir>/test"],
 	transform: { "^.+\\.ts$": "ts-jest" },
-	setupFiles: ["<rootDir>/test/setup-env.ts"],
+	testMatch: testMatch.map(glob => `<rootDir>/test/${glob}`),
+	setupFiles: ["<rootDir>/test/support/setup-env.ts", ...setupFiles],
+	setupFilesAfterEnv
+});
+
+module.exports = {
+	globalSetup: "<rootDir>/test/support/global-setup.ts",
+	globalTeardown: "<rootDir>/test/support/global-teardown.ts",
+	projects: [
+		project("memory", ["unit/**/*.test.ts", "services/**/*.test.ts", "http/**/*.test.ts"]),
+		project("mongo", ["services/**/*.test.ts"], ["<rootDir>/test/support/setup-mongo.ts"], ["<rootDir>/test/support/drop-mongo.ts"]),
+		project("cluster", ["cluster/**/*.test.ts"], ["<rootDir>/test/support/setup-mongo.ts"], ["<rootDir>/test/support/drop-mongo.ts"])
+	],
 	collectCoverageFrom: ["services/**/*.ts", "mixins/**/*.ts", "lib/**/*.ts", "scripts/**/*.ts", "!**/*.d.ts"],
 	coverageReporters: ["text-summary", "text"],
 	coverageThreshold: { global: { lines: 80 } },

@@ -182,3 +182,21 @@ export class PaymentNotRefundableError extends MoleculerClientError {
 		super("Only a captured payment can be refunded", 409, ErrorTypes.PAYMENT_NOT_REFUNDABLE, { orderId, status });
 	}
 }
+
+const SHOP_TYPES: ReadonlySet<string> = new Set(Object.values(ErrorTypes));
+
+/**
+ * Restores the shop's client errors that come back from another node as MoleculerClientError instances
+ * (same name, message, code, type and data; `retryable` false), instead of Moleculer's default plain Error.
+ * Callers still compare by `type`/`code`; this keeps `instanceof MoleculerClientError` and the 4xx status
+ * true across a hop. Other errors use Moleculer's own regeneration.
+ */
+export class ShopErrorRegenerator extends Errors.Regenerator {
+	override restoreCustomError(plain: { name: string; message: string; code: number; type: string; data?: unknown }): Error {
+		// Returning undefined hands the error to Moleculer's own regeneration (its .d.ts says Error).
+		if (!SHOP_TYPES.has(plain.type) || plain.type === ErrorTypes.VALIDATION_ERROR) return undefined as unknown as Error;
+		const err = new MoleculerClientError(plain.message, plain.code, plain.type, plain.data);
+		err.name = plain.name;
+		return err;
+	}
+}

@@ -22,8 +22,6 @@ import { pageWindow, toPage, type Page, type PageParams } from "../lib/paging";
 export interface IndexSpec {
 	fields: Record<string, 1 | -1>;
 	unique?: boolean;
-	/** Unique among documents that have the field (MongoDB `sparse`, NeDB `sparse`). */
-	sparse?: boolean;
 }
 
 /** The part of a moleculer-db adapter the services use (both adapters implement it). */
@@ -38,7 +36,6 @@ export interface StoreAdapter {
 	updateMany(query: object, update: object): Promise<number>;
 	/** Applies `update` and resolves to the updated document (null when there is none). */
 	updateById(id: string, update: object): Promise<Record<string, any> | null>;
-	removeById(id: string): Promise<unknown>;
 	removeMany(query: object): Promise<unknown>;
 	clear(): Promise<unknown>;
 }
@@ -58,7 +55,9 @@ export interface DbServiceThis extends Service {
 
 function createAdapter(collection: string) {
 	const config = loadConfig();
-	if (config.mongoUri) return new MongoAdapter(config.mongoUri);
+	// The unified topology reconnects after a MongoDB restart; the legacy one ends in "server instance
+	// pool was destroyed" once its reconnect attempts run out.
+	if (config.mongoUri) return new MongoAdapter(config.mongoUri, { useUnifiedTopology: true, useNewUrlParser: true });
 	if (config.dataDir === ":memory:") return new DbService.MemoryAdapter();
 	fs.mkdirSync(config.dataDir, { recursive: true });
 	return new DbService.MemoryAdapter({ filename: path.join(config.dataDir, `${collection}.db`) } as any);
@@ -67,7 +66,7 @@ function createAdapter(collection: string) {
 async function ensureIndexes(this: DbServiceThis, indexes: readonly IndexSpec[]): Promise<void> {
 	const adapter = this.adapter as any;
 	for (const index of indexes) {
-		const options = { unique: Boolean(index.unique), sparse: Boolean(index.sparse) };
+		const options = { unique: Boolean(index.unique) };
 		if (adapter.collection) {
 			await adapter.collection.createIndex(index.fields, options);
 		} else {

@@ -20,7 +20,7 @@ export interface Health {
 	services: string[];
 }
 
-type GatewayRequest = IncomingMessage & { $action?: { name?: string } };
+type GatewayRequest = IncomingMessage & { $action?: { name?: string }; $endpoint?: unknown };
 interface ApiMethods {
 	authorize(ctx: Context<unknown, Meta>, route: unknown, req: GatewayRequest): Promise<void>;
 	reformatError(err: { name: string; message: string; code: number; type?: string; data?: unknown }): object;
@@ -52,6 +52,10 @@ const ApiService: ServiceSchema<ApiSettingsSchema, ApiMethods, object, ApiThis> 
 					if (ctx.requestID) res.setHeader("X-Request-Id", ctx.requestID);
 					const key = req.headers["idempotency-key"];
 					if (typeof key === "string" && IDEMPOTENCY_KEY.test(key)) ctx.meta.idempotencyKey = key;
+					// moleculer-web picked one node's endpoint (to check the action's visibility) and would call that
+					// node directly; calling by name lets the transporter balance instead, which never routes to a
+					// node that died but is still listed until its heartbeats time out (see lib/broker-options.ts).
+					if (req.$action?.name) req.$endpoint = req.$action.name;
 				}
 			}
 		],

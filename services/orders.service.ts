@@ -78,7 +78,8 @@ const OrdersService: ServiceSchema<object, OrdersMethods, object, OrdersThis> = 
 	mixins: [
 		DbMixin("orders", ORDER_FIELDS, [
 			{ fields: { customerId: 1, createdAt: -1 } },
-			{ fields: { idempotencyScope: 1 }, unique: true, sparse: true }
+			// Every order has a scope (the customer's key, or its own id), so no sparse index is needed.
+			{ fields: { idempotencyScope: 1 }, unique: true }
 		])
 	],
 	dependencies: ["carts", "products", "payments"],
@@ -97,8 +98,9 @@ const OrdersService: ServiceSchema<object, OrdersMethods, object, OrdersThis> = 
 				const customer = requireCustomer(ctx);
 				if (!isPaymentToken(ctx.params.paymentToken)) throw new InvalidPaymentTokenError();
 				const key = ctx.meta.idempotencyKey;
-				const idempotencyScope = key ? `${customer.id}:${key}` : undefined;
-				if (idempotencyScope) {
+				const orderId = this.newId();
+				const idempotencyScope = key ? `key:${customer.id}:${key}` : `order:${orderId}`;
+				if (key) {
 					const previous = await this.adapter.findOne({ idempotencyScope });
 					if (previous) return this.replayCheckout(ctx, previous);
 				}
@@ -107,21 +109,21 @@ const OrdersService: ServiceSchema<object, OrdersMethods, object, OrdersThis> = 
 				if (cart.items.length === 0) throw new EmptyCartError();
 				const now = new Date().toISOString();
 				const order = {
-					_id: this.newId(),
+					_id: orderId,
 					customerId: customer.id,
 					status: "pending" as OrderStatus,
 					items: cart.items,
 					total: cart.total,
 					currency: cart.currency,
 					payment: { status: "pending" },
-					...(idempotencyScope ? { idempotencyScope } : {}),
+					idempotencyScope,
 					createdAt: now,
 					updatedAt: now
 				};
 				try {
 					await this.adapter.insert(order);
 				} catch (err) {
-					if (idempotencyScope && this.isDuplicateKeyError(err)) {
+					if (key && this.isDuplicateKeyError(err)) {
 						return this.replayCheckout(ctx, (await this.adapter.findOne({ idempotencyScope }))!);
 					}
 					throw err;
@@ -131,7 +133,7 @@ const OrdersService: ServiceSchema<object, OrdersMethods, object, OrdersThis> = 
 					await ctx.call("products.reserveStock", { items: stockLines(order.items) });
 				} catch (err) {
 					// Nothing was reserved (reserveStock is all or nothing) and nothing charged: the order never was.
-					await this.adapter.removeById(order._id);
+					await this.adapter.removeMany({ _id: order._id });
 					throw err;
 				}
 

@@ -214,7 +214,7 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, 
 			params: idParams,
 			async handler(ctx: Context<IdParams, Meta>): Promise<Product> {
 				const doc = await this.findProduct(ctx.params.id);
-				await this.adapter.removeById(ctx.params.id);
+				await this.adapter.removeMany({ _id: ctx.params.id });
 				await this.entityChanged("removed", doc, ctx);
 				return this.toProduct(ctx, doc);
 			}

@@ -1,4 +1,4 @@
-// Every test broker keeps its store in memory and logs nothing unless a test says otherwise.
+// Every test broker keeps its store in memory (the mongo project then sets MONGO_URI) and logs nothing.
 process.env.DATA_DIR = ":memory:";
 process.env.JWT_SECRET = "test-secret-for-jest-only";
 process.env.PORT = "0";

@@ -1,0 +1,103 @@
+/**
+ * The shop's cachers. Moleculer's Redis cacher is made here to degrade instead of fail: when Redis is unreachable, reads fall through
+ * to the store (a cache miss) and writes and cleans are skipped, each logged, so no request fails because
+ * the cache is down. Commands fail fast instead of queueing (`enableOfflineQueue: false`), ioredis keeps
+ * reconnecting by itself, and after a reconnect every entry of this namespace is dropped, because cleans
+ * issued while Redis was away never reached it.
+ */
+import { Cachers, type BrokerOptions, type ServiceBroker } from "moleculer";
+
+/** Cached reads expire after this many seconds even if no write cleaned them. */
+export const CACHE_TTL_SECONDS = 300;
+
+/** ioredis connection options for a redis:// or rediss:// URL (user, password, db, TLS taken from it). */
+export function redisOptions(url: string): Record<string, unknown> {
+	const parsed = new URL(url);
+	return {
+		host: parsed.hostname,
+		port: Number(parsed.port || 6379),
+		username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
+		password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+		db: Number(parsed.pathname.slice(1) || 0),
+		tls: parsed.protocol === "rediss:" ? {} : undefined,
+		enableOfflineQueue: false,
+		maxRetriesPerRequest: 1,
+		connectTimeout: 2000,
+		// Back off up to 2 s between reconnects, forever.
+		retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000)
+	};
+}
+
+export class ResilientRedisCacher extends Cachers.Redis {
+	/** True after the connection was lost, until the next "ready". */
+	private lost = false;
+	private lastWarning = 0;
+
+	/** `url`: redis://[user:password@]host:port[/db]; `ttl` in seconds. */
+	constructor(url: string, options: { ttl?: number; prefix?: string } = {}) {
+		super({ ...options, redis: redisOptions(url) });
+	}
+
+	override init(broker: ServiceBroker): void {
+		super.init(broker);
+		const client = this.client as { on(event: string, listener: () => void): void };
+		client.on("close", () => {
+			this.connected = false;
+			this.lost = true;
+		});
+		client.on("ready", () => {
+			if (!this.lost) return;
+			this.lost = false;
+			this.logger.info("Redis is back: dropping every cached entry, since cleans were missed meanwhile.");
+			this.clean().catch(() => undefined);
+		});
+	}
+
+	/** A failed read is a miss (`missingResponse`, which the cacher middleware tells apart from a cached null). */
+	override get(key: string) {
+		return super.get(key).catch(err => this.degraded("get", err, this.opts.missingResponse as never));
+	}
+
+	override getWithTTL(key: string) {
+		return super.getWithTTL(key).catch(err => this.degraded("get", err, { data: this.opts.missingResponse, ttl: null } as never));
+	}
+
+	override set(key: string, data: unknown, ttl?: number) {
+		return super.set(key, data, ttl).catch(err => this.degraded("set", err, undefined));
+	}
+
+	override del(key: string | string[]) {
+		return super.del(key).catch(err => this.degraded("del", err, undefined));
+	}
+
+	override clean(match?: string | string[]) {
+		return super.clean(match).catch(err => this.degraded("clean", err, undefined));
+	}
+
+	/** Disconnects at once: `quit()` would wait for a Redis that may be down while ioredis keeps reconnecting. */
+	override close() {
+		(this.client as { disconnect(): void }).disconnect();
+		return Promise.resolve();
+	}
+
+	/** Logs a failed cache operation (at most once per 5 s) and answers `fallback` instead. */
+	private degraded<T>(operation: string, err: unknown, fallback: T): T {
+		const now = Date.now();
+		if (now - this.lastWarning > 5000) {
+			this.lastWarning = now;
+			this.logger.warn(`Redis cacher degraded (${operation} failed: ${(err as Error)?.message}); serving from the store.`);
+		}
+		return fallback;
+	}
+}
+
+/**
+ * The cacher CACHER names: "Memory" (per node, entries cloned on read) or a redis:// URL (shared; keys start
+ * with "MOL-<namespace>-", so clusters sharing a Redis never collide). `ttl` in seconds.
+ * @throws Error for any other value, so a typo stops the node at start instead of running uncached.
+ */
+export function createCacher(cacher: string, ttl = CACHE_TTL_SECONDS): BrokerOptions["cacher"] {
+	if (/^rediss?:\/\//.test(cacher)) return new ResilientRedisCacher(cacher, { ttl });
+	if (cacher !== "Memory") throw new Error(`CACHER must be "Memory" or a redis:// URL, got "${cacher}"`);
+	return { type: "Memory", options: { ttl, clone: true } };
+}

@@ -1,0 +1,66 @@
+/**
+ * The real thing: `npm run cluster`'s module starts one OS process per node type (products ×2) over NATS,
+ * Redis and MongoDB; the purchase walk runs over HTTP; then one products replica is SIGKILLed and product
+ * reads keep succeeding on the other.
+ */
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import { startCluster, type Cluster } from "../../scripts/cluster";
+import { freePort } from "../../scripts/mongo-wire";
+import { client } from "../http/client";
+import { NATS_URL, REDIS_URL } from "../support/servers";
+import { uniqueNamespace } from "./support";
+
+const ROOT = path.resolve(__dirname, "../..");
+
+describe("the cluster as separate processes", () => {
+	let cluster: Cluster;
+	let http: ReturnType<typeof client>;
+	const logs: string[] = [];
+
+	beforeAll(async () => {
+		// The nodes run the compiled project, so compile the current sources first.
+		execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.build.json")], { cwd: ROOT });
+		const port = await freePort();
+		cluster = await startCluster({
+			port,
+			env: { ...process.env, NAMESPACE: uniqueNamespace("processes"), TRANSPORTER: NATS_URL, CACHER: REDIS_URL, LOGLEVEL: "warn" },
+			log: line => logs.push(line)
+		}).catch(err => {
+			throw new Error(`${err.message}\n${logs.slice(-40).join("\n")}`);
+		});
+		http = client(cluster.url);
+	}, 120_000);
+	afterAll(() => cluster?.stop(), 60_000);
+
+	it("runs every node type as its own process, products twice", () => {
+		const byType = cluster.nodes.reduce<Record<string, number>>((acc, node) => ({ ...acc, [node.type]: (acc[node.type] ?? 0) + 1 }), {});
+		expect(byType).toEqual({ api: 1, customers: 1, products: 2, carts: 1, orders: 1, payments: 1 });
+		expect(new Set(cluster.nodes.map(node => node.process.pid)).size).toBe(7);
+	});
+
+	it("buys a product through the gateway", async () => {
+		const product = (await http("GET", "/products?pageSize=1&sort=-price")).body.rows[0];
+		const reg = await http("POST", "/auth/register", { body: { email: "process-walk@example.com", password: "process-pass", name: "P" } });
+		expect(reg.status).toBe(201);
+		const token = reg.body.token;
+		expect((await http("POST", "/cart/items", { token, body: { productId: product.id, quantity: 1 } })).status).toBe(200);
+		const order = await http("POST", "/orders", { token, body: { paymentToken: "tok_visa" }, headers: { "Idempotency-Key": "process-walk" } });
+		expect(order).toMatchObject({ status: 201, body: { status: "paid", total: product.price } });
+		expect((await http("GET", `/orders/${order.body.id}`, { token })).body.status).toBe("paid");
+		expect((await http("GET", `/products/${product.id}`)).body.stock).toBe(product.stock - 1);
+	});
+
+	it("keeps serving product reads after a products replica is SIGKILLed", async () => {
+		const victim = cluster.nodes.find(node => node.type === "products")!;
+		const gone = new Promise(resolve => victim.process.once("exit", resolve));
+		victim.process.kill("SIGKILL");
+		await gone;
+		const ids = (await http("GET", "/products?pageSize=20")).body.rows.map((p: { id: string }) => p.id);
+		const statuses: number[] = [];
+		for (const id of ids) statuses.push((await http("GET", `/products/${id}`)).status);
+		for (let page = 1; page <= 5; page++) statuses.push((await http("GET", `/products?page=${page}&pageSize=3&q=e`)).status);
+		expect(statuses.length).toBeGreaterThanOrEqual(20);
+		expect(statuses.every(status => status === 200)).toBe(true);
+	});
+});

@@ -1,0 +1,87 @@
+/**
+ * Multi-node test support: brokers on the real NATS and Redis with a namespace unique to the test file,
+ * private server processes for fault tests, and polling instead of sleeps.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { ServiceBroker } from "moleculer";
+import { loadConfig } from "../../lib/config";
+import { createBrokerOptions } from "../../lib/broker-options";
+import { freePort } from "../../scripts/mongo-wire";
+import { SERVICES, type ServiceName } from "../helpers";
+import { NATS_URL, REDIS_URL, reachable } from "../support/servers";
+
+/** A namespace (and so a Redis key prefix) no other run or test file shares. */
+export function uniqueNamespace(label: string): string {
+	return `test-${label}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Starts a node hosting `services` on NATS and Redis (or the given URLs), with the production broker options. */
+export async function startNode(
+	nodeID: string,
+	services: ServiceName[],
+	options: { namespace: string; transporter?: string; cacher?: string; seed?: boolean }
+): Promise<ServiceBroker> {
+	const config = loadConfig({ ...process.env, NAMESPACE: options.namespace, TRANSPORTER: options.transporter ?? NATS_URL, CACHER: options.cacher ?? REDIS_URL });
+	const broker = new ServiceBroker({ ...createBrokerOptions(config, nodeID), logger: false, dependencyInterval: 50 } as never);
+	for (const name of services) {
+		const schema = SERVICES[name] as any;
+		broker.createService(name === "products" ? { ...schema, settings: { ...schema.settings, seedDemoCatalog: Boolean(options.seed) } } : schema);
+	}
+	await broker.start();
+	return broker;
+}
+
+/** Polls `check` every 50 ms until it returns a truthy value; fails with `what` after `timeoutMs` (ms). */
+export async function waitFor<T>(check: () => Promise<T> | T, what: string, timeoutMs = 15_000): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	let last: unknown;
+	while (Date.now() < deadline) {
+		try {
+			const value = await check();
+			if (value) return value;
+		} catch (err) {
+			last = err;
+		}
+		await new Promise(resolve => setTimeout(resolve, 50));
+	}
+	throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
+}
+
+export interface ServerProcess {
+	url: string;
+	port: number;
+	process: ChildProcess;
+	/** Kills the server (SIGKILL: an outage, not a shutdown) and resolves when it has exited. */
+	kill(): Promise<void>;
+}
+
+async function startServer(command: string, args: (port: number) => string[], scheme: string, port?: number): Promise<ServerProcess> {
+	const chosen = port ?? (await freePort());
+	const child = spawn(command, args(chosen), { stdio: "ignore" });
+	const failed = new Promise<never>((_, reject) =>
+		child.once("error", err => reject(new Error(`Cannot start ${command} (install it from Debian's packages): ${err.message}`)))
+	);
+	const url = `${scheme}://127.0.0.1:${chosen}`;
+	await Promise.race([waitFor(() => reachable(url, 200), `${command} on port ${chosen}`), failed]);
+	return {
+		url,
+		port: chosen,
+		process: child,
+		kill: () =>
+			new Promise<void>(resolve => {
+				if (child.exitCode != null || child.signalCode != null) return resolve();
+				child.once("exit", () => resolve());
+				child.kill("SIGKILL");
+			})
+	};
+}
+
+/** A private Redis (nothing on disk) on `port` or a free one. */
+export function startRedis(port?: number): Promise<ServerProcess> {
+	return startServer("redis-server", p => ["--bind", "127.0.0.1", "--port", String(p), "--save", "", "--appendonly", "no"], "redis", port);
+}
+
+/** A private NATS server on `port` or a free one. */
+export function startNats(port?: number): Promise<ServerProcess> {
+	return startServer("nats-server", p => ["-a", "127.0.0.1", "-p", String(p)], "nats", port);
+}
