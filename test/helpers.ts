@@ -46,3 +46,12 @@ export function failure(code: number, type: string) {
 export function productInput(overrides: Record<string, unknown> = {}) {
 	return { sku: `SKU-${Math.random().toString(36).slice(2, 10)}`, name: "Test Boot", category: "Footwear", price: 1000, stock: 10, ...overrides };
 }
+
+/** Polls `check` every 20 ms until it is true; fails after `timeoutMs` (ms). */
+export async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (!(await check())) {
+		if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms`);
+		await new Promise(resolve => setTimeout(resolve, 20));
+	}
+}
