@@ -30,6 +30,8 @@ export const ErrorTypes = {
 	LINE_QUANTITY_LIMIT: "LINE_QUANTITY_LIMIT",
 	PAYMENT_NOT_FOUND: "PAYMENT_NOT_FOUND",
 	PAYMENT_NOT_REFUNDABLE: "PAYMENT_NOT_REFUNDABLE",
+	IDEMPOTENCY_KEY_REUSED: "IDEMPOTENCY_KEY_REUSED",
+	CHECKOUT_IN_PROGRESS: "CHECKOUT_IN_PROGRESS",
 	/** Moleculer's own params-validation failure (fastest-validator), HTTP 422. */
 	VALIDATION_ERROR: "VALIDATION_ERROR"
 } as const;
@@ -180,6 +182,20 @@ export class PaymentNotFoundError extends MoleculerClientError {
 export class PaymentNotRefundableError extends MoleculerClientError {
 	constructor(orderId: string, status: string) {
 		super("Only a captured payment can be refunded", 409, ErrorTypes.PAYMENT_NOT_REFUNDABLE, { orderId, status });
+	}
+}
+
+/** 422 IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was first used with a different request body. */
+export class IdempotencyKeyReusedError extends MoleculerClientError {
+	constructor() {
+		super("This Idempotency-Key was used with a different request", 422, ErrorTypes.IDEMPOTENCY_KEY_REUSED);
+	}
+}
+
+/** 409 CHECKOUT_IN_PROGRESS: the first request with this Idempotency-Key has not finished yet; retry later. */
+export class CheckoutInProgressError extends MoleculerClientError {
+	constructor(orderId: string) {
+		super("A checkout with this Idempotency-Key is still in progress", 409, ErrorTypes.CHECKOUT_IN_PROGRESS, { orderId });
 	}
 }
 

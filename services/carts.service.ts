@@ -18,6 +18,7 @@ import {
 	type PricedCart
 } from "./domain/cart";
 import type { Product } from "./products.service";
+import { IDEMPOTENT_RETRY } from "../lib/resilience";
 import type { Meta } from "../types/meta";
 
 const PRODUCT_ID_RULE = { type: "string", min: 1, max: 64 } as const;
@@ -51,6 +52,18 @@ interface ProductParams {
 	productId: string;
 }
 
+const removeOrderedParams = {
+	$$strict: true,
+	customerId: { type: "string", min: 1, max: 64 },
+	orderId: { type: "string", pattern: /^[A-Za-z0-9_-]{1,64}$/ },
+	items: { type: "array", max: 100, items: { type: "object", props: { productId: PRODUCT_ID_RULE, quantity: { type: "number", integer: true, min: 1 } } } }
+} as const;
+interface RemoveOrderedParams {
+	customerId: string;
+	orderId: string;
+	items: CartLine[];
+}
+
 interface StoredCart {
 	_id: string;
 	customerId: string;
@@ -60,11 +73,21 @@ interface StoredCart {
 
 interface CartsMethods {
 	loadLines(customerId: string): Promise<CartLine[]>;
-	mutate(customerId: string, change: (lines: CartLine[]) => Promise<CartLine[]> | CartLine[]): Promise<CartLine[]>;
+	mutate(customerId: string, change: (lines: CartLine[]) => Promise<CartLine[]> | CartLine[], once?: string): Promise<CartLine[]>;
 	priced(ctx: Context<unknown, Meta>, lines: CartLine[]): Promise<PricedCart>;
 	checkLine(ctx: Context<unknown, Meta>, lines: CartLine[], productId: string, quantity: number): Promise<void>;
 }
 type CartsThis = DbServiceThis & CartsMethods;
+
+/** The value at a dotted `path` of `doc` (e.g. "orders.<id>"). */
+function getPath(doc: object, path: string): unknown {
+	return path.split(".").reduce<any>((value, key) => (value == null ? undefined : value[key]), doc);
+}
+
+/** `{ a: { b: true } }` for "a.b": a dotted marker as a nested object, for an insert. */
+function nest(path: string): Record<string, unknown> {
+	return path.split(".").reduceRight<any>((value, key) => ({ [key]: value }), true);
+}
 
 const CartsService: ServiceSchema<object, CartsMethods, object, CartsThis> = {
 	name: "carts",
@@ -124,12 +147,45 @@ const CartsService: ServiceSchema<object, CartsMethods, object, CartsThis> = {
 			}
 		},
 
-		/** Empties the caller's cart (checkout does this after a paid order). @throws AuthRequiredError 401. */
+		/**
+		 * Takes a paid order's units out of its customer's cart, once per order (internal: the order.paid
+		 * handler). Lines added after the checkout stay. Answers whether this call changed the cart.
+		 */
+		removeOrdered: {
+			visibility: "public",
+			params: removeOrderedParams,
+			retryPolicy: IDEMPOTENT_RETRY,
+			async handler(ctx: Context<RemoveOrderedParams, Meta>): Promise<{ applied: boolean }> {
+				const { customerId, orderId, items } = ctx.params;
+				let applied = false;
+				await this.mutate(
+					customerId,
+					current => {
+						applied = true;
+						return items.reduce((lines, item) => setLineQuantity(lines, item.productId, lineQuantity(lines, item.productId) - item.quantity), current);
+					},
+					`orders.${orderId}`
+				);
+				return { applied };
+			}
+		},
+
+		/** Empties the caller's cart. @throws AuthRequiredError 401. */
 		clear: {
 			params: { $$strict: true },
 			async handler(ctx: Context<Record<string, never>, Meta>): Promise<PricedCart> {
 				await this.mutate(requireCustomer(ctx).id, () => []);
 				return this.priced(ctx, []);
+			}
+		}
+	},
+
+	events: {
+		/** A paid order's units leave its customer's cart (once per order, whatever the delivery count). */
+		"order.paid": {
+			async handler(ctx: Context<RemoveOrderedParams & Record<string, unknown>, Meta>) {
+				const { customerId, orderId, items } = ctx.params;
+				await this.actions.removeOrdered({ customerId, orderId, items });
 			}
 		}
 	},
@@ -142,16 +198,19 @@ const CartsService: ServiceSchema<object, CartsMethods, object, CartsThis> = {
 
 		/**
 		 * Applies `change` to the customer's lines and stores the result if nobody wrote in between (compare
-		 * and set on `version`); otherwise re-reads and tries again.
+		 * and set on `version`); otherwise re-reads and tries again. With `once` (a field name), the change is
+		 * applied only if the cart does not carry that marker yet, and sets it.
 		 */
-		async mutate(customerId: string, change: (lines: CartLine[]) => Promise<CartLine[]> | CartLine[]): Promise<CartLine[]> {
+		async mutate(customerId: string, change: (lines: CartLine[]) => Promise<CartLine[]> | CartLine[], once?: string): Promise<CartLine[]> {
 			for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
 				const doc = (await this.adapter.findOne({ customerId })) as StoredCart | null;
+				if (once && doc && getPath(doc, once) != null) return doc.items;
 				const items = await change(doc?.items ?? []);
 				const updatedAt = new Date().toISOString();
+				const marker = once ? { [once]: true } : {};
 				if (!doc) {
 					try {
-						await this.adapter.insert({ _id: this.newId(), customerId, items, version: 1, updatedAt });
+						await this.adapter.insert({ _id: this.newId(), customerId, items, version: 1, updatedAt, ...(once ? nest(once) : {}) });
 						return items;
 					} catch (err) {
 						if (!this.isDuplicateKeyError(err)) throw err;
@@ -160,7 +219,7 @@ const CartsService: ServiceSchema<object, CartsMethods, object, CartsThis> = {
 				}
 				const written = await this.adapter.updateMany(
 					{ _id: doc._id, version: doc.version },
-					{ $set: { items, version: doc.version + 1, updatedAt } }
+					{ $set: { items, version: doc.version + 1, updatedAt, ...marker } }
 				);
 				if (written === 1) return items;
 			}

@@ -1,28 +1,36 @@
 /**
  * The orders service: checkout, order history and cancellation. An order captures the cart's prices at
- * checkout. Every status change goes through the state machine of `domain/order-state` and is stored with
- * a conditional update on the current status, so two concurrent requests can never both move one order.
+ * checkout. The checkout is a persisted saga (`mixins/order-saga.mixin.ts`): every step is recorded on the
+ * order and idempotent, every status change goes through the state machine of `domain/order-state` with a
+ * conditional update on the current status, and unfinished orders are recovered after a crash.
  */
+import { createHash } from "node:crypto";
 import type { Context, ServiceSchema } from "moleculer";
-import { DbMixin, type DbServiceThis } from "../mixins/db.mixin";
+import { DbMixin } from "../mixins/db.mixin";
+import { OrderSagaMixin, stockLines, type SagaThis } from "../mixins/order-saga.mixin";
 import { isAdmin, requireCustomer } from "../lib/auth";
 import {
+	CheckoutInProgressError,
 	EmptyCartError,
+	ErrorTypes,
+	IdempotencyKeyReusedError,
 	InvalidPaymentTokenError,
 	OrderNotCancellableError,
 	OrderNotFoundError,
 	PaymentDeclinedError
 } from "../lib/errors";
-import { transition, type OrderStatus } from "./domain/order-state";
+import { faultPoint } from "../lib/fault-points";
+import { IDEMPOTENT_RETRY } from "../lib/resilience";
+import { pageParamRules, type Page, type PageParams } from "../lib/paging";
+import type { OrderStatus } from "./domain/order-state";
 import { isPaymentToken } from "./domain/payment-provider";
 import type { CartItem, PricedCart } from "./domain/cart";
 import type { Payment } from "./payments.service";
-import { pageParamRules, type Page, type PageParams } from "../lib/paging";
 import type { Meta } from "../types/meta";
 
-/** The payment part of an order: `pending` until settled, then `captured`, `declined` or `refunded`. */
+/** The payment part of an order: `pending` until settled, then `captured`, `declined`, `voided` or `refunded`. */
 export interface OrderPayment {
-	status: "pending" | "captured" | "declined" | "refunded";
+	status: "pending" | "captured" | "declined" | "voided" | "refunded";
 	transactionId?: string;
 	declineCode?: string;
 }
@@ -45,6 +53,8 @@ export type OrderPage = Page<Order>;
 
 const ORDER_FIELDS = ["customerId", "status", "items", "total", "currency", "payment", "createdAt", "updatedAt"];
 const ID_RULE = { type: "string", min: 1, max: 64 } as const;
+/** How long (ms) a repeated Idempotency-Key request waits for the first one to finish. */
+const REPLAY_WAIT_MS = 8000;
 
 const checkoutParams = { $$strict: true, paymentToken: { type: "string", min: 1, max: 200 } } as const;
 interface CheckoutParams {
@@ -62,15 +72,14 @@ interface IdParams {
 interface OrdersMethods {
 	toOrder(doc: unknown): Promise<Order>;
 	findOwnOrder(ctx: Context<unknown, Meta>, id: string): Promise<Record<string, any>>;
-	moveOrder(id: string, from: OrderStatus, to: OrderStatus, set: Record<string, unknown>): Promise<Record<string, any> | null>;
-	replayCheckout(ctx: Context<unknown, Meta>, doc: Record<string, any>): Promise<Order>;
-	answerCreated(ctx: Context<unknown, Meta>, doc: Record<string, any>): Promise<Order>;
+	replayCheckout(ctx: Context<CheckoutParams, Meta>, doc: Record<string, any>, requestHash: string): Promise<Order>;
+	answerCheckout(ctx: Context<unknown, Meta>, doc: Record<string, any>): Promise<Order>;
 }
-type OrdersThis = DbServiceThis & OrdersMethods;
+type OrdersThis = SagaThis & OrdersMethods;
 
-/** The stock lines of an order, for reservation and release. */
-function stockLines(items: readonly CartItem[]) {
-	return items.map(item => ({ productId: item.productId, quantity: item.quantity }));
+/** SHA-256 of the checkout request, so a reused Idempotency-Key with another body is recognised. */
+function hashRequest(params: CheckoutParams): string {
+	return createHash("sha256").update(JSON.stringify({ paymentToken: params.paymentToken })).digest("hex");
 }
 
 const OrdersService: ServiceSchema<object, OrdersMethods, object, OrdersThis> = {
@@ -78,19 +87,23 @@ const OrdersService: ServiceSchema<object, OrdersMethods, object, OrdersThis> = 
 	mixins: [
 		DbMixin("orders", ORDER_FIELDS, [
 			{ fields: { customerId: 1, createdAt: -1 } },
-			// Every order has a scope (the customer's key, or its own id), so no sparse index is needed.
+			{ fields: { status: 1, updatedAt: 1 } },
+			// Every order has a scope (the customer's key, or its own id): one order per Idempotency-Key.
 			{ fields: { idempotencyScope: 1 }, unique: true }
-		])
+		]),
+		OrderSagaMixin
 	],
 	dependencies: ["carts", "products", "payments"],
 
 	actions: {
 		/**
-		 * Checks the caller's cart out: reserves stock, charges, and answers 201 with a `paid` order.
-		 * With `ctx.meta.idempotencyKey` (the Idempotency-Key header) a repeated request answers like the first.
-		 * @throws InvalidPaymentTokenError 422; EmptyCartError 422; InsufficientStockError 409 (nothing charged,
-		 *   no stock changed, cart kept); PaymentDeclinedError 402 (`data.orderId` is a `payment_failed` order,
-		 *   stock released, cart kept); AuthRequiredError 401.
+		 * Checks the caller's cart out: reserves stock, charges, and answers 201 with a `paid` order. With
+		 * `ctx.meta.idempotencyKey` (the Idempotency-Key header; kept as long as the order, at least 24 h) a
+		 * repeated request answers like the first and charges nothing more.
+		 * @throws InvalidPaymentTokenError 422; EmptyCartError 422; IdempotencyKeyReusedError 422 (same key,
+		 *   another body); InsufficientStockError 409 (nothing charged, no stock changed, cart kept);
+		 *   CheckoutInProgressError 409 (the first request with the key is still running); PaymentDeclinedError
+		 *   402 (`data.orderId` is a `payment_failed` order, stock released, cart kept); AuthRequiredError 401.
 		 */
 		checkout: {
 			params: checkoutParams,
@@ -98,11 +111,12 @@ const OrdersService: ServiceSchema<object, OrdersMethods, object, OrdersThis> = 
 				const customer = requireCustomer(ctx);
 				if (!isPaymentToken(ctx.params.paymentToken)) throw new InvalidPaymentTokenError();
 				const key = ctx.meta.idempotencyKey;
+				const requestHash = hashRequest(ctx.params);
 				const orderId = this.newId();
 				const idempotencyScope = key ? `key:${customer.id}:${key}` : `order:${orderId}`;
 				if (key) {
 					const previous = await this.adapter.findOne({ idempotencyScope });
-					if (previous) return this.replayCheckout(ctx, previous);
+					if (previous) return this.replayCheckout(ctx, previous, requestHash);
 				}
 
 				const cart: PricedCart = await ctx.call("carts.get");
@@ -112,55 +126,50 @@ const OrdersService: ServiceSchema<object, OrdersMethods, object, OrdersThis> = 
 					_id: orderId,
 					customerId: customer.id,
 					status: "pending" as OrderStatus,
+					step: "created",
 					items: cart.items,
 					total: cart.total,
 					currency: cart.currency,
 					payment: { status: "pending" },
 					idempotencyScope,
+					requestHash,
 					createdAt: now,
 					updatedAt: now
 				};
 				try {
 					await this.adapter.insert(order);
 				} catch (err) {
-					if (key && this.isDuplicateKeyError(err)) {
-						return this.replayCheckout(ctx, (await this.adapter.findOne({ idempotencyScope }))!);
-					}
-					throw err;
+					if (!key || !this.isDuplicateKeyError(err)) throw err;
+					return this.replayCheckout(ctx, (await this.adapter.findOne({ idempotencyScope }))!, requestHash);
 				}
 
+				const items = stockLines(order.items);
 				try {
-					await ctx.call("products.reserveStock", { items: stockLines(order.items) });
+					await ctx.call("products.reserveStock", { reservationId: orderId, items });
 				} catch (err) {
-					// Nothing was reserved (reserveStock is all or nothing) and nothing charged: the order never was.
-					await this.adapter.removeMany({ _id: order._id });
+					// A clean refusal reserved nothing and charged nothing: the order never was. Any other failure
+					// (a timeout) may have reserved something, so the order stays for recovery to settle.
+					if ((err as { type?: string }).type === ErrorTypes.INSUFFICIENT_STOCK) await this.adapter.removeMany({ _id: orderId });
 					throw err;
 				}
+				await this.adapter.updateMany({ _id: orderId, step: "created" }, { $set: { step: "stock_reserved", updatedAt: new Date().toISOString() } });
+				faultPoint("after_reserve");
 
 				const payment: Payment = await ctx.call("payments.charge", {
-					orderId: order._id,
+					orderId,
 					amount: order.total,
 					currency: order.currency,
 					paymentToken: ctx.params.paymentToken
 				});
-				if (payment.status !== "captured") {
-					await ctx.call("products.releaseStock", { items: stockLines(order.items) });
-					await this.moveOrder(order._id, "pending", "payment_failed", { payment: { status: "declined", declineCode: payment.declineCode } });
-					throw new PaymentDeclinedError(order._id, payment.declineCode ?? "card_declined");
-				}
-				const paid = await this.moveOrder(order._id, "pending", "paid", { payment: { status: "captured", transactionId: payment.transactionId } });
-				try {
-					await ctx.call("carts.clear");
-				} catch (err) {
-					this.logger.warn(`Order ${order._id} is paid but the cart was not cleared.`, err);
-				}
-				return this.answerCreated(ctx, paid!);
+				faultPoint("after_charge");
+				return this.answerCheckout(ctx, await this.settleCheckout(ctx, order, payment));
 			}
 		},
 
 		/** The caller's orders, newest first. @throws AuthRequiredError 401; ValidationError 422. */
 		list: {
 			params: listParams,
+			retryPolicy: IDEMPOTENT_RETRY,
 			async handler(ctx: Context<ListParams, Meta>): Promise<OrderPage> {
 				return this.findPage(ctx, { customerId: requireCustomer(ctx).id }, ["-createdAt", "-_id"], ctx.params);
 			}
@@ -169,26 +178,27 @@ const OrdersService: ServiceSchema<object, OrdersMethods, object, OrdersThis> = 
 		/** One of the caller's orders (an admin sees every order). @throws OrderNotFoundError 404; 401. */
 		get: {
 			params: idParams,
+			retryPolicy: IDEMPOTENT_RETRY,
 			async handler(ctx: Context<IdParams, Meta>): Promise<Order> {
 				return this.toOrder(await this.findOwnOrder(ctx, ctx.params.id));
 			}
 		},
 
 		/**
-		 * Cancels a `paid` order: refunds the payment and restores the stock.
-		 * @throws OrderNotCancellableError 409 unless the order is `paid`; OrderNotFoundError 404; 401.
+		 * Cancels a `paid` order: refunds the payment and restores the stock (recovery finishes a cancellation
+		 * a crash interrupted). @throws OrderNotCancellableError 409 unless the order is `paid` and not already
+		 * being cancelled; OrderNotFoundError 404; 401.
 		 */
 		cancel: {
 			params: idParams,
 			async handler(ctx: Context<IdParams, Meta>): Promise<Order> {
 				const doc = await this.findOwnOrder(ctx, ctx.params.id);
-				if (doc.status !== "paid") throw new OrderNotCancellableError(doc._id, doc.status);
-				const claimed = await this.moveOrder(doc._id, "paid", "cancelled", {});
-				if (!claimed) throw new OrderNotCancellableError(doc._id, "cancelled");
-				await ctx.call("payments.refund", { orderId: doc._id });
-				await ctx.call("products.releaseStock", { items: stockLines(doc.items) });
-				const done = await this.adapter.updateById(doc._id, { $set: { payment: { ...doc.payment, status: "refunded" }, updatedAt: new Date().toISOString() } });
-				return this.toOrder(done);
+				const claimed = await this.adapter.updateMany(
+					{ _id: doc._id, status: "paid", step: "paid" },
+					{ $set: { step: "cancelling", updatedAt: new Date().toISOString() } }
+				);
+				if (claimed !== 1) throw new OrderNotCancellableError(doc._id, doc.step === "cancelling" ? "cancelling" : doc.status);
+				return this.toOrder(await this.finishCancel(ctx, doc));
 			}
 		}
 	},
@@ -207,25 +217,25 @@ const OrdersService: ServiceSchema<object, OrdersMethods, object, OrdersThis> = 
 		},
 
 		/**
-		 * Moves order `id` from `from` to `to` (checked by the state machine) only if it is still in `from`.
-		 * Resolves to the updated order, or null when another request moved it first.
+		 * Answers a repeated checkout (same Idempotency-Key) the way the first one was answered, waiting up to
+		 * REPLAY_WAIT_MS for it to finish. A first attempt refused for stock left no order, so this one runs anew.
 		 */
-		async moveOrder(id: string, from: OrderStatus, to: OrderStatus, set: Record<string, unknown>) {
-			const written = await this.adapter.updateMany(
-				{ _id: id, status: from },
-				{ $set: { ...set, status: transition(from, to), updatedAt: new Date().toISOString() } }
-			);
-			return written === 1 ? this.adapter.findById(id) : null;
+		async replayCheckout(ctx: Context<CheckoutParams, Meta>, doc: Record<string, any>, requestHash: string): Promise<Order> {
+			if (doc.requestHash !== requestHash) throw new IdempotencyKeyReusedError();
+			const deadline = Date.now() + REPLAY_WAIT_MS;
+			let current: Record<string, any> | null = doc;
+			while (current?.status === "pending" && Date.now() < deadline) {
+				await new Promise(resolve => setTimeout(resolve, 50));
+				current = await this.adapter.findById(doc._id);
+			}
+			if (!current) return this.actions.checkout(ctx.params, { parentCtx: ctx }) as Promise<Order>;
+			if (current.status === "pending") throw new CheckoutInProgressError(doc._id);
+			return this.answerCheckout(ctx, current);
 		},
 
-		/** Answers a repeated checkout (same Idempotency-Key) the way the first one was answered. */
-		async replayCheckout(ctx: Context<unknown, Meta>, doc: Record<string, any>): Promise<Order> {
+		/** The checkout's answer for a settled order: 201 with the order, or 402 for a failed payment. */
+		answerCheckout(ctx: Context<unknown, Meta>, doc: Record<string, any>): Promise<Order> {
 			if (doc.status === "payment_failed") throw new PaymentDeclinedError(doc._id, doc.payment?.declineCode ?? "card_declined");
-			return this.answerCreated(ctx, doc);
-		},
-
-		/** Answers 201 with the order and its URL in `Location`. */
-		answerCreated(ctx: Context<unknown, Meta>, doc: Record<string, any>): Promise<Order> {
 			ctx.meta.$statusCode = 201;
 			ctx.meta.$location = `/api/orders/${doc._id}`;
 			return this.toOrder(doc);

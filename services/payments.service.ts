@@ -9,10 +9,14 @@ import { DbMixin, type DbServiceThis } from "../mixins/db.mixin";
 import { CURRENCY_PATTERN } from "./domain/money";
 import { decideCharge, isPaymentToken } from "./domain/payment-provider";
 import { InvalidPaymentTokenError, PaymentNotFoundError, PaymentNotRefundableError } from "../lib/errors";
+import { IDEMPOTENT_RETRY } from "../lib/resilience";
 import type { Meta } from "../types/meta";
 
-/** A payment's state: `captured` may become `refunded`; `declined` is final. */
-export type PaymentStatus = "captured" | "declined" | "refunded";
+/**
+ * A payment's state: `captured` may become `refunded`; `declined` is final; `voided` records that the order
+ * was given up before any charge (checkout recovery), so a late charge for it can never capture.
+ */
+export type PaymentStatus = "captured" | "declined" | "refunded" | "voided";
 
 /** A payment as the actions return it. `amount` in minor units of `currency`. */
 export interface Payment {
@@ -74,6 +78,7 @@ const PaymentsService: ServiceSchema<object, PaymentsMethods, object, PaymentsTh
 		charge: {
 			visibility: "public",
 			params: chargeParams,
+			retryPolicy: IDEMPOTENT_RETRY,
 			async handler(ctx: Context<ChargeParams, Meta>): Promise<Payment> {
 				const { orderId, amount, currency, paymentToken } = ctx.params;
 				const existing = await this.findByOrder(orderId);
@@ -99,6 +104,7 @@ const PaymentsService: ServiceSchema<object, PaymentsMethods, object, PaymentsTh
 		refund: {
 			visibility: "public",
 			params: orderParams,
+			retryPolicy: IDEMPOTENT_RETRY,
 			async handler(ctx: Context<OrderParams, Meta>): Promise<Payment> {
 				const { orderId } = ctx.params;
 				await this.adapter.updateMany({ orderId, status: "captured" }, { $set: { status: "refunded", updatedAt: new Date().toISOString() } });
@@ -113,9 +119,33 @@ const PaymentsService: ServiceSchema<object, PaymentsMethods, object, PaymentsTh
 		getByOrder: {
 			visibility: "public",
 			params: orderParams,
+			retryPolicy: IDEMPOTENT_RETRY,
 			async handler(ctx: Context<OrderParams, Meta>): Promise<Payment | null> {
 				const doc = await this.findByOrder(ctx.params.orderId);
 				return doc ? this.toPayment(doc) : null;
+			}
+		},
+
+		/**
+		 * Settles `orderId` for checkout recovery: answers its payment if one exists, otherwise records a
+		 * `voided` one (the same unique index as `charge`), so whichever comes first decides and a charge that
+		 * arrives later returns `voided` instead of capturing. Idempotent.
+		 */
+		void: {
+			visibility: "public",
+			params: orderParams,
+			retryPolicy: IDEMPOTENT_RETRY,
+			async handler(ctx: Context<OrderParams, Meta>): Promise<Payment> {
+				const { orderId } = ctx.params;
+				const existing = await this.findByOrder(orderId);
+				if (existing) return this.toPayment(existing);
+				const now = new Date().toISOString();
+				try {
+					return this.toPayment(await this.adapter.insert({ _id: this.newId(), orderId, amount: 0, currency: "XXX", status: "voided", createdAt: now, updatedAt: now }));
+				} catch (err) {
+					if (!this.isDuplicateKeyError(err)) throw err;
+					return this.toPayment(await this.findByOrder(orderId));
+				}
 			}
 		}
 	},

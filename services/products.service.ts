@@ -1,7 +1,7 @@
 /**
  * The products service: the catalog. Reads (`list`, `get`) are cached; every write cleans the cache on every
- * node. Stock is changed only by atomic conditional updates (`reserveStock`, `releaseStock`), never by
- * read-then-write.
+ * node. Stock is changed only by the idempotent, atomic conditional updates of the stock reservation mixin
+ * (`reserveStock`, `releaseStock`, `commitStock`, `restock`), never by read-then-write.
  */
 import type { Context, ServiceSchema } from "moleculer";
 import { DbMixin, type DbServiceThis } from "../mixins/db.mixin";
@@ -10,7 +10,9 @@ import { productFieldRules, type ProductInput } from "./domain/catalog";
 import { DEFAULT_CURRENCY } from "./domain/money";
 import { PRODUCT_SORTS, buildProductQuery, buildProductSort, type ProductSort } from "./domain/product-query";
 import { DEMO_CATALOG } from "../lib/demo-catalog";
-import { InsufficientStockError, ProductNotFoundError, SkuTakenError } from "../lib/errors";
+import { ProductNotFoundError, SkuTakenError } from "../lib/errors";
+import { IDEMPOTENT_RETRY } from "../lib/resilience";
+import { StockReservationMixin } from "../mixins/stock-reservation.mixin";
 import { pageParamRules, type Page, type PageParams } from "../lib/paging";
 import type { Meta } from "../types/meta";
 
@@ -37,12 +39,6 @@ export interface ImportResult {
 	created: number;
 	updated: number;
 	unchanged: number;
-}
-
-/** A stock movement: `quantity` units (integer ≥ 1) of `productId`. */
-export interface StockLine {
-	productId: string;
-	quantity: number;
 }
 
 export interface ProductsSettings {
@@ -95,42 +91,17 @@ interface ImportParams {
 	products: ProductInput[];
 }
 
-const stockParams = {
-	$$strict: true,
-	items: {
-		type: "array",
-		min: 1,
-		max: 100,
-		items: {
-			type: "object",
-			strict: true,
-			props: { productId: ID_RULE, quantity: { type: "number", integer: true, min: 1, max: 1_000_000 } }
-		}
-	}
-} as const;
-interface StockParams {
-	items: StockLine[];
-}
-
 interface ProductsMethods {
 	toProduct(ctx: Context | undefined, doc: unknown): Promise<Product>;
 	findProduct(id: string): Promise<Record<string, any>>;
 	upsertProducts(inputs: readonly ProductInput[], ctx?: Context): Promise<ImportResult>;
 	upsertOne(input: ProductInput): Promise<keyof ImportResult>;
-	changeStock(lines: readonly StockLine[], sign: 1 | -1): Promise<string[]>;
 }
 type ProductsThis = DbServiceThis & ProductsMethods & { settings: ProductsSettings };
 
 /** Fills the optional fields of `input` with their defaults. */
 function withDefaults(input: ProductInput): Required<ProductInput> {
 	return { description: "", brand: "", currency: DEFAULT_CURRENCY, ...input };
-}
-
-/** Merges lines of the same product, so each product is changed by one conditional update. */
-function mergeLines(lines: readonly StockLine[]): StockLine[] {
-	const merged = new Map<string, number>();
-	for (const line of lines) merged.set(line.productId, (merged.get(line.productId) ?? 0) + line.quantity);
-	return [...merged].map(([productId, quantity]) => ({ productId, quantity }));
 }
 
 const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, ProductsThis> = {
@@ -140,7 +111,8 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, 
 			{ fields: { sku: 1 }, unique: true },
 			{ fields: { category: 1 } }
 		]),
-		CacheCleanerMixin(["products"])
+		CacheCleanerMixin(["products"]),
+		StockReservationMixin
 	],
 	settings: { seedDemoCatalog: true },
 
@@ -148,6 +120,7 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, 
 		/** One page of the catalog. Params: ListParams. Cached per every param. @throws ValidationError 422. */
 		list: {
 			params: listParams,
+			retryPolicy: IDEMPOTENT_RETRY,
 			cache: { keys: ["page", "pageSize", "category", "q", "sort"] },
 			async handler(ctx: Context<ListParams, Meta>): Promise<ProductPage> {
 				return this.findPage(ctx, buildProductQuery(ctx.params), buildProductSort(ctx.params.sort), ctx.params);
@@ -157,6 +130,7 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, 
 		/** One product by id. Cached. @throws ProductNotFoundError 404 PRODUCT_NOT_FOUND. */
 		get: {
 			params: idParams,
+			retryPolicy: IDEMPOTENT_RETRY,
 			cache: { keys: ["id"] },
 			async handler(ctx: Context<IdParams, Meta>): Promise<Product> {
 				return this.toProduct(ctx, await this.findProduct(ctx.params.id));
@@ -167,6 +141,7 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, 
 		getMany: {
 			visibility: "public",
 			params: getManyParams,
+			retryPolicy: IDEMPOTENT_RETRY,
 			async handler(ctx: Context<GetManyParams, Meta>): Promise<Product[]> {
 				if (ctx.params.ids.length === 0) return [];
 				return this.transformDocuments(ctx, {}, await this.adapter.findByIds([...new Set(ctx.params.ids)]));
@@ -229,36 +204,6 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, 
 			async handler(ctx: Context<ImportParams, Meta>): Promise<ImportResult> {
 				return this.upsertProducts(ctx.params.products, ctx);
 			}
-		},
-
-		/**
-		 * Reserves stock for every line, all or nothing: one atomic conditional decrement per product
-		 * (`stock >= quantity`), rolled back when any line is short.
-		 * @throws InsufficientStockError 409 INSUFFICIENT_STOCK, `data.productIds` = every short product.
-		 */
-		reserveStock: {
-			visibility: "public",
-			params: stockParams,
-			async handler(ctx: Context<StockParams, Meta>): Promise<{ reserved: StockLine[] }> {
-				const lines = mergeLines(ctx.params.items);
-				const short = await this.changeStock(lines, -1);
-				if (short.length > 0) {
-					await this.changeStock(lines.filter(line => !short.includes(line.productId)), 1);
-					throw new InsufficientStockError(short);
-				}
-				return { reserved: lines };
-			}
-		},
-
-		/** Puts reserved units back (a declined payment, a cancelled order). Unknown products are skipped. */
-		releaseStock: {
-			visibility: "public",
-			params: stockParams,
-			async handler(ctx: Context<StockParams, Meta>): Promise<{ released: StockLine[] }> {
-				const lines = mergeLines(ctx.params.items);
-				await this.changeStock(lines, 1);
-				return { released: lines };
-			}
 		}
 	},
 
@@ -297,21 +242,6 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, 
 			if (!changed) return "unchanged";
 			await this.adapter.updateMany({ sku: fields.sku }, { $set: { ...fields, updatedAt: now } });
 			return "updated";
-		},
-
-		/** Applies `sign * quantity` to each line's stock, never below 0. Returns the ids it could not change. */
-		async changeStock(lines: readonly StockLine[], sign: 1 | -1): Promise<string[]> {
-			const failed: string[] = [];
-			for (const { productId, quantity } of lines) {
-				const guard = sign < 0 ? { stock: { $gte: quantity } } : {};
-				const changed = await this.adapter.updateMany(
-					{ _id: productId, ...guard },
-					{ $inc: { stock: sign * quantity }, $set: { updatedAt: new Date().toISOString() } }
-				);
-				if (changed === 0) failed.push(productId);
-			}
-			if (failed.length < lines.length) await this.entityChanged("updated", null);
-			return failed;
 		}
 	},
 

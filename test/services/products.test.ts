@@ -70,27 +70,54 @@ describe("products service", () => {
 		expect(await broker.call("products.import", { products }, admin)).toEqual({ created: 0, updated: 1, unchanged: 1 });
 	});
 
+	const stock = async (id: string) => (await broker.call<Product, any>("products.get", { id })).stock;
+	const move = (action: string, reservationId: string, items: { productId: string; quantity: number }[]) =>
+		broker.call(`products.${action}`, { reservationId, items });
+
 	it("reserves stock all or nothing, and releases it", async () => {
 		const a = await create({ stock: 5 });
 		const b = await create({ stock: 1 });
-		await expect(
-			broker.call("products.reserveStock", { items: [{ productId: a.id, quantity: 3 }, { productId: b.id, quantity: 2 }] })
-		).rejects.toEqual(expect.objectContaining({ code: 409, type: ErrorTypes.INSUFFICIENT_STOCK, data: { productIds: [b.id] } }));
-		expect((await broker.call<Product[], any>("products.getMany", { ids: [a.id, b.id] })).map(p => p.stock).sort()).toEqual([1, 5]);
+		await expect(move("reserveStock", "order-1", [{ productId: a.id, quantity: 3 }, { productId: b.id, quantity: 2 }])).rejects.toEqual(
+			expect.objectContaining({ code: 409, type: ErrorTypes.INSUFFICIENT_STOCK, data: { productIds: [b.id] } })
+		);
+		expect([await stock(a.id), await stock(b.id)]).toEqual([5, 1]);
 
-		await broker.call("products.reserveStock", { items: [{ productId: a.id, quantity: 2 }, { productId: a.id, quantity: 3 }] });
-		expect(await broker.call("products.get", { id: a.id })).toMatchObject({ stock: 0 });
-		await broker.call("products.releaseStock", { items: [{ productId: a.id, quantity: 4 }] });
-		expect(await broker.call("products.get", { id: a.id })).toMatchObject({ stock: 4 });
+		await move("reserveStock", "order-2", [{ productId: a.id, quantity: 2 }, { productId: a.id, quantity: 3 }]);
+		expect(await stock(a.id)).toBe(0);
+		await move("releaseStock", "order-2", [{ productId: a.id, quantity: 5 }]);
+		expect(await stock(a.id)).toBe(5);
+	});
+
+	it("makes every stock step idempotent per reservation", async () => {
+		const p = await create({ stock: 10 });
+		const line = [{ productId: p.id, quantity: 4 }];
+		await move("reserveStock", "r-1", line);
+		await move("reserveStock", "r-1", line);
+		expect(await stock(p.id)).toBe(6);
+		await move("releaseStock", "r-1", line);
+		await move("releaseStock", "r-1", line);
+		expect(await stock(p.id)).toBe(10);
+
+		await move("reserveStock", "r-2", line);
+		await move("commitStock", "r-2", line);
+		await move("releaseStock", "r-2", line);
+		expect(await stock(p.id)).toBe(6);
+		await move("restock", "r-2", line);
+		await move("restock", "r-2", line);
+		expect(await stock(p.id)).toBe(10);
 	});
 
 	it("never oversells when reservations race for the last units", async () => {
 		const p = await create({ stock: 7 });
-		const results = await Promise.allSettled(
-			Array.from({ length: 30 }, () => broker.call("products.reserveStock", { items: [{ productId: p.id, quantity: 1 }] }))
-		);
+		const results = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => move("reserveStock", `race-${i}`, [{ productId: p.id, quantity: 1 }])));
 		expect(results.filter(r => r.status === "fulfilled")).toHaveLength(7);
-		expect(await broker.call("products.get", { id: p.id })).toMatchObject({ stock: 0 });
+		expect(await stock(p.id)).toBe(0);
+	});
+
+	it("rejects a reservation id that is not a plain token", async () => {
+		const p = await create({ stock: 1 });
+		await expect(move("reserveStock", "a.b", [{ productId: p.id, quantity: 1 }])).rejects.toEqual(failure(422, ErrorTypes.VALIDATION_ERROR));
+		await expect(move("reserveStock", "$where", [{ productId: p.id, quantity: 1 }])).rejects.toEqual(failure(422, ErrorTypes.VALIDATION_ERROR));
 	});
 
 	it("serves a repeated read from the cache and cleans it on every write", async () => {
@@ -119,6 +146,6 @@ describe("products service", () => {
 
 	it("keeps getMany and the stock actions off the gateway (visibility public)", () => {
 		const actions = (broker.getLocalService("products") as any).schema.actions;
-		for (const name of ["getMany", "reserveStock", "releaseStock"]) expect(actions[name].visibility).toBe("public");
+		for (const name of ["getMany", "reserveStock", "releaseStock", "commitStock", "restock"]) expect(actions[name].visibility).toBe("public");
 	});
 });
