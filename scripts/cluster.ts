@@ -32,6 +32,8 @@ export interface ClusterOptions {
 	distDir?: string;
 	/** How long to wait for the gateway to see every service, in ms (default 60 000). */
 	readyTimeoutMs?: number;
+	/** Extra environment for the nodes of one type (e.g. `{ orders: { ORDER_RECOVERY_AFTER: "5" } }`). */
+	nodeEnv?: Partial<Record<NodeType, NodeJS.ProcessEnv>>;
 }
 
 export interface ClusterNode {
@@ -45,6 +47,8 @@ export interface Cluster {
 	url: string;
 	nodes: ClusterNode[];
 	mongoUri: string;
+	/** Starts one more node of `type` (the next index), with `env` on top of the cluster's. */
+	addNode(type: NodeType, env?: NodeJS.ProcessEnv): ClusterNode;
 	/** Stops every node (SIGTERM, then SIGKILL after 15 s) and the Mongo-wire server it started. */
 	stop(): Promise<void>;
 }
@@ -109,36 +113,41 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 	const runner = path.join(path.dirname(require.resolve("moleculer")), "bin", "moleculer-runner.js");
 	const nodes: ClusterNode[] = [];
 	let failure: string | null = null;
-	let stopping = false;
+	let phase: "starting" | "running" | "stopping" = "starting";
 	const stop = async () => {
-		stopping = true;
+		phase = "stopping";
 		await Promise.all(nodes.map(node => stopChild(node.process, 15_000)));
 		await mongo?.stop();
 	};
-	for (const type of NODE_TYPES) {
-		for (let i = 1; i <= counts[type]; i++) {
-			const nodeID = `${os.hostname()}-${type}-${i}`;
-			const env = {
-				...baseEnv,
-				TRANSPORTER: transporter,
-				CACHER: cacher,
-				NAMESPACE: namespace,
-				MONGO_URI: mongoUri,
-				SERVICES: type,
-				SERVICEDIR: path.join(distDir, "services"),
-				NODEID: nodeID,
-				PORT: String(port + i - 1)
-			};
-			const child = spawn(process.execPath, [runner, "--config", path.join(distDir, "moleculer.config.js")], { env, stdio: ["ignore", "pipe", "pipe"] });
-			for (const stream of [child.stdout!, child.stderr!]) readline.createInterface({ input: stream }).on("line", line => log(`[${type}-${i}] ${line}`));
-			child.once("exit", (code, signal) => {
-				if (stopping) return;
-				log(`[cluster] node ${nodeID} exited (${signal ?? `code ${code}`})`);
-				failure ??= `Node ${nodeID} exited during start (${signal ?? `code ${code}`})`;
-			});
-			nodes.push({ nodeID, type, process: child });
-		}
-	}
+	const started: Partial<Record<NodeType, number>> = {};
+	const addNode = (type: NodeType, extraEnv: NodeJS.ProcessEnv = {}): ClusterNode => {
+		const i = (started[type] = (started[type] ?? 0) + 1);
+		const nodeID = `${os.hostname()}-${type}-${i}`;
+		const env = {
+			...baseEnv,
+			...options.nodeEnv?.[type],
+			...extraEnv,
+			TRANSPORTER: transporter,
+			CACHER: cacher,
+			NAMESPACE: namespace,
+			MONGO_URI: mongoUri,
+			SERVICES: type,
+			SERVICEDIR: path.join(distDir, "services"),
+			NODEID: nodeID,
+			PORT: String(port + i - 1)
+		};
+		const child = spawn(process.execPath, [runner, "--config", path.join(distDir, "moleculer.config.js")], { env, stdio: ["ignore", "pipe", "pipe"] });
+		for (const stream of [child.stdout!, child.stderr!]) readline.createInterface({ input: stream }).on("line", line => log(`[${type}-${i}] ${line}`));
+		child.once("exit", (code, signal) => {
+			if (phase === "stopping") return;
+			log(`[cluster] node ${nodeID} exited (${signal ?? `code ${code}`})`);
+			if (phase === "starting") failure ??= `Node ${nodeID} exited during start (${signal ?? `code ${code}`})`;
+		});
+		const node = { nodeID, type, process: child };
+		nodes.push(node);
+		return node;
+	};
+	for (const type of NODE_TYPES) for (let i = 1; i <= counts[type]; i++) addNode(type);
 
 	const url = `http://localhost:${port}/api`;
 	try {
@@ -147,8 +156,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 		await stop();
 		throw err;
 	}
-	failure = null;
-	return { url, nodes, mongoUri, stop };
+	phase = "running";
+	return { url, nodes, mongoUri, addNode, stop };
 }
 
 /** Parses `--<type>=<n>` and `--port=<n>`. @throws Error for anything else. */

@@ -3,32 +3,16 @@
  * Redis and MongoDB; the purchase walk runs over HTTP; then one products replica is SIGKILLed and product
  * reads keep succeeding on the other.
  */
-import { execFileSync } from "node:child_process";
-import path from "node:path";
-import { startCluster, type Cluster } from "../../scripts/cluster";
-import { freePort } from "../../scripts/mongo-wire";
+import type { Cluster } from "../../scripts/cluster";
 import { client } from "../http/client";
-import { NATS_URL, REDIS_URL } from "../support/servers";
-import { uniqueNamespace } from "./support";
-
-const ROOT = path.resolve(__dirname, "../..");
+import { startTestCluster } from "./support";
 
 describe("the cluster as separate processes", () => {
 	let cluster: Cluster;
 	let http: ReturnType<typeof client>;
-	const logs: string[] = [];
 
 	beforeAll(async () => {
-		// The nodes run the compiled project, so compile the current sources first.
-		execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.build.json")], { cwd: ROOT });
-		const port = await freePort();
-		cluster = await startCluster({
-			port,
-			env: { ...process.env, NAMESPACE: uniqueNamespace("processes"), TRANSPORTER: NATS_URL, CACHER: REDIS_URL, LOGLEVEL: "warn" },
-			log: line => logs.push(line)
-		}).catch(err => {
-			throw new Error(`${err.message}\n${logs.slice(-40).join("\n")}`);
-		});
+		({ cluster } = await startTestCluster("processes"));
 		http = client(cluster.url);
 	}, 120_000);
 	afterAll(() => cluster?.stop(), 60_000);

@@ -2,11 +2,13 @@
  * Multi-node test support: brokers on the real NATS and Redis with a namespace unique to the test file,
  * private server processes for fault tests, and polling instead of sleeps.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
 import { ServiceBroker } from "moleculer";
 import { loadConfig } from "../../lib/config";
 import { createBrokerOptions } from "../../lib/broker-options";
 import { freePort } from "../../scripts/mongo-wire";
+import { startCluster, type Cluster, type ClusterOptions } from "../../scripts/cluster";
 import { SERVICES, type ServiceName } from "../helpers";
 import { NATS_URL, REDIS_URL, reachable } from "../support/servers";
 
@@ -84,4 +86,23 @@ export function startRedis(port?: number): Promise<ServerProcess> {
 /** A private NATS server on `port` or a free one. */
 export function startNats(port?: number): Promise<ServerProcess> {
 	return startServer("nats-server", p => ["-a", "127.0.0.1", "-p", String(p)], "nats", port);
+}
+
+/**
+ * Compiles the project (the nodes run dist/) and starts `npm run cluster`'s cluster on a free port with a
+ * namespace of its own. Node output is kept in `logs` and shown if the start fails.
+ */
+export async function startTestCluster(label: string, options: Partial<ClusterOptions> = {}): Promise<{ cluster: Cluster; logs: string[] }> {
+	const root = path.resolve(__dirname, "../..");
+	execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(root, "tsconfig.build.json")], { cwd: root });
+	const logs: string[] = [];
+	const cluster = await startCluster({
+		port: await freePort(),
+		env: { ...process.env, NAMESPACE: uniqueNamespace(label), TRANSPORTER: NATS_URL, CACHER: REDIS_URL, LOGLEVEL: "warn" },
+		log: line => logs.push(line),
+		...options
+	}).catch(err => {
+		throw new Error(`${err.message}\n${logs.slice(-40).join("\n")}`);
+	});
+	return { cluster, logs };
 }

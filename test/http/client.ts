@@ -6,11 +6,16 @@ export interface Reply {
 }
 
 export function client(base: string) {
-	return async function request(method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Reply> {
+	return async function request(method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<Reply> {
 		const headers: Record<string, string> = { ...options.headers };
 		if (options.token) headers.Authorization = `Bearer ${options.token}`;
 		if (options.body !== undefined) headers["Content-Type"] = "application/json";
-		const res = await fetch(`${base}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+		const res = await fetch(`${base}${path}`, {
+			method,
+			headers,
+			body: options.body === undefined ? undefined : JSON.stringify(options.body),
+			signal: AbortSignal.timeout(options.timeoutMs ?? 30_000)
+		});
 		const text = await res.text();
 		let body: unknown = text;
 		try {

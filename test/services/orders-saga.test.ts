@@ -107,8 +107,8 @@ describe("checkout saga", () => {
 		const bob = as("bob");
 		await broker.call("carts.addItem", { productId: p.id, quantity: 1 }, bob);
 		const meta = { ...bob.meta, idempotencyKey: "declined-once" };
-		const first = await broker.call("orders.checkout", { paymentToken: "tok_chargeDeclined" }, { meta }).catch(e => e);
-		const again = await broker.call("orders.checkout", { paymentToken: "tok_chargeDeclined" }, { meta }).catch(e => e);
+		const first: any = await broker.call("orders.checkout", { paymentToken: "tok_chargeDeclined" }, { meta }).catch((e: unknown) => e);
+		const again: any = await broker.call("orders.checkout", { paymentToken: "tok_chargeDeclined" }, { meta }).catch((e: unknown) => e);
 		expect(first).toEqual(failure(402, ErrorTypes.PAYMENT_DECLINED));
 		expect(again.data.orderId).toBe(first.data.orderId);
 	});
