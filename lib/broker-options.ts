@@ -8,6 +8,7 @@ import type { BrokerOptions } from "moleculer";
 import type { ShopConfig } from "./config";
 import { createCacher } from "./cacher";
 import { ShopErrorRegenerator } from "./errors";
+import { createChannelsMiddleware } from "./channels";
 
 /**
  * Broker options for `config`. `nodeID` defaults to `<hostname>-<services>-<pid>`.
@@ -22,6 +23,8 @@ export function createBrokerOptions(config: ShopConfig, nodeID?: string, service
 		transporter: (config.transporter ?? undefined) as BrokerOptions["transporter"],
 		cacher: createCacher(config.cacher),
 		serializer: "JSON",
+		// Durable events (order.paid, order.cancelled, payment.refunded) over NATS JetStream: lib/channels.ts.
+		middlewares: [createChannelsMiddleware(config)],
 		validator: true,
 		// Shop errors from other nodes come back as MoleculerClientError with their code, type and data.
 		errorRegenerator: new ShopErrorRegenerator(),

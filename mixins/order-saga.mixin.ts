@@ -11,12 +11,17 @@
  * unfinished for longer than ORDER_RECOVERY_AFTER seconds to a terminal state: it asks payments to settle
  * the order first (`payments.void` answers the charge if one exists, else forbids any later one), and only
  * then decides between paid and payment_failed. Nothing is ever charged without a paid order.
+ *
+ * Durable events (order.paid, order.cancelled, payment.refunded) are written to the order's `outbox` in
+ * the same update that ends the step, then published; what could not be published (NATS down, a crash in
+ * between) is published again by recovery. Consumers are idempotent, so a repeat is harmless.
  */
 import type { Context, ServiceSchema } from "moleculer";
 import type { DbServiceThis } from "./db.mixin";
 import { transition, type OrderStatus } from "../services/domain/order-state";
 import type { StockLine } from "../services/domain/stock";
 import type { Payment } from "../services/payments.service";
+import { CHANNELS, sendToChannel } from "../lib/channels";
 
 /** Internal checkout steps (see above). */
 export type OrderStep = "created" | "stock_reserved" | "paid" | "payment_failed" | "cancelling" | "cancelled";
@@ -36,6 +41,18 @@ export interface SagaThis extends DbServiceThis {
 	settleCheckout(ctx: Context, order: Record<string, any>, payment: Payment): Promise<Record<string, any>>;
 	finishCancel(ctx: Context, order: Record<string, any>): Promise<Record<string, any>>;
 	recoverOrders(): Promise<number>;
+	publishOutbox(orderId: string): Promise<void>;
+}
+
+/** An event waiting in an order's outbox. */
+interface OutboxEntry {
+	channel: string;
+	payload: Record<string, unknown>;
+}
+
+/** The payload every order event carries. */
+function orderEvent(order: Record<string, any>): Record<string, unknown> {
+	return { orderId: order._id, customerId: order.customerId, customerEmail: order.customerEmail, items: stockLines(order.items), total: order.total, currency: order.currency };
 }
 
 /** The stock lines of an order. */
@@ -64,9 +81,15 @@ export const OrderSagaMixin: Partial<ServiceSchema> = {
 		async settleCheckout(this: SagaThis, ctx: Context, order: Record<string, any>, payment: Payment) {
 			const items = stockLines(order.items);
 			if (payment.status === "captured" || payment.status === "refunded") {
-				const paid = await this.moveOrder(order._id, "pending", "paid", { step: "paid", payment: { status: "captured", transactionId: payment.transactionId } });
+				const outbox: OutboxEntry[] = [{ channel: CHANNELS.ORDER_PAID, payload: orderEvent(order) }];
+				const paid = await this.moveOrder(order._id, "pending", "paid", {
+					step: "paid",
+					payment: { status: "captured", transactionId: payment.transactionId },
+					outbox,
+					outboxPending: true
+				});
 				await ctx.call("products.commitStock", { reservationId: order._id, items });
-				if (paid) this.broker.emit("order.paid", { orderId: order._id, customerId: order.customerId, items, total: order.total, currency: order.currency });
+				if (paid) await this.publishOutbox(order._id);
 				return paid ?? (await this.adapter.findById(order._id))!;
 			}
 			await ctx.call("products.releaseStock", { reservationId: order._id, items });
@@ -81,9 +104,33 @@ export const OrderSagaMixin: Partial<ServiceSchema> = {
 		async finishCancel(this: SagaThis, ctx: Context, order: Record<string, any>) {
 			const refund: Payment = await ctx.call("payments.refund", { orderId: order._id });
 			await ctx.call("products.restock", { reservationId: order._id, items: stockLines(order.items) });
-			const cancelled = await this.moveOrder(order._id, "paid", "cancelled", { step: "cancelled", payment: { ...order.payment, status: refund.status } });
-			if (cancelled) this.broker.emit("order.cancelled", { orderId: order._id, customerId: order.customerId, items: stockLines(order.items) });
+			const outbox: OutboxEntry[] = [
+				{ channel: CHANNELS.ORDER_CANCELLED, payload: orderEvent(order) },
+				{ channel: CHANNELS.PAYMENT_REFUNDED, payload: { ...orderEvent(order), transactionId: refund.transactionId } }
+			];
+			const cancelled = await this.moveOrder(order._id, "paid", "cancelled", {
+				step: "cancelled",
+				payment: { ...order.payment, status: refund.status },
+				outbox,
+				outboxPending: true
+			});
+			if (cancelled) await this.publishOutbox(order._id);
 			return cancelled ?? (await this.adapter.findById(order._id))!;
+		},
+
+		/**
+		 * Publishes the order's outbox, then marks it sent. A failure (NATS down) leaves it pending for recovery;
+		 * the checkout itself has succeeded either way.
+		 */
+		async publishOutbox(this: SagaThis, orderId: string): Promise<void> {
+			const order = await this.adapter.findById(orderId);
+			if (!order?.outboxPending) return;
+			try {
+				for (const entry of order.outbox as OutboxEntry[]) await sendToChannel(this.broker, entry.channel, entry.payload);
+				await this.adapter.updateMany({ _id: orderId }, { $set: { outboxPending: false } });
+			} catch (err) {
+				this.logger.warn(`Events of order ${orderId} not published yet; recovery will retry.`, err);
+			}
 		},
 
 		/** Drives every order unfinished for longer than the recovery delay to a terminal state. Answers how many. */
@@ -106,7 +153,9 @@ export const OrderSagaMixin: Partial<ServiceSchema> = {
 					this.logger.error(`Could not recover order ${order._id}; will retry.`, err);
 				}
 			}
-			return done;
+			const unsent = await this.adapter.find({ query: { outboxPending: true, updatedAt: { $lt: before } }, limit: 100 });
+			for (const order of unsent) await this.publishOutbox(order._id);
+			return done + unsent.length;
 		}
 	},
 

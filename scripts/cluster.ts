@@ -15,10 +15,10 @@ import net from "node:net";
 import { startMongoWire, type MongoWireServer } from "./mongo-wire";
 
 /** The node types, in start order (stores first, the gateway last). */
-export const NODE_TYPES = ["products", "customers", "payments", "carts", "orders", "api"] as const;
+export const NODE_TYPES = ["products", "customers", "payments", "carts", "notifications", "orders", "api"] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
-export const DEFAULT_COUNTS: Readonly<Record<NodeType, number>> = { products: 2, customers: 1, payments: 1, carts: 1, orders: 1, api: 1 };
+export const DEFAULT_COUNTS: Readonly<Record<NodeType, number>> = { products: 2, customers: 1, payments: 1, carts: 1, notifications: 1, orders: 1, api: 1 };
 
 export interface ClusterOptions {
 	counts?: Partial<Record<NodeType, number>>;
@@ -83,10 +83,10 @@ async function waitForGateway(url: string, timeoutMs: number, failed: () => stri
 		const failure = failed();
 		if (failure) throw new Error(failure);
 		const health = await fetch(`${url}/health`).then(r => r.json() as Promise<{ services?: string[] }>).catch(() => null);
-		if (health?.services?.length === 6) return;
+		if (health?.services?.length === NODE_TYPES.length) return;
 		await new Promise(resolve => setTimeout(resolve, 250));
 	}
-	throw new Error(`The gateway at ${url} did not see all six services within ${timeoutMs} ms`);
+	throw new Error(`The gateway at ${url} did not see all ${NODE_TYPES.length} services within ${timeoutMs} ms`);
 }
 
 /**

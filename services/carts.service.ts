@@ -19,6 +19,7 @@ import {
 } from "./domain/cart";
 import type { Product } from "./products.service";
 import { IDEMPOTENT_RETRY } from "../lib/resilience";
+import { CHANNELS, ChannelsMixin } from "../lib/channels";
 import type { Meta } from "../types/meta";
 
 const PRODUCT_ID_RULE = { type: "string", min: 1, max: 64 } as const;
@@ -91,7 +92,16 @@ function nest(path: string): Record<string, unknown> {
 
 const CartsService: ServiceSchema<object, CartsMethods, object, CartsThis> = {
 	name: "carts",
-	mixins: [DbMixin("carts", ["customerId", "items", "updatedAt"], [{ fields: { customerId: 1 }, unique: true }])],
+	mixins: [
+		DbMixin("carts", ["customerId", "items", "updatedAt"], [{ fields: { customerId: 1 }, unique: true }]),
+		ChannelsMixin<CartsThis>({
+			/** A paid order's units leave its customer's cart (once per order, whatever the delivery count). */
+			async [CHANNELS.ORDER_PAID](payload: RemoveOrderedParams) {
+				const { customerId, orderId, items } = payload;
+				await this.actions.removeOrdered({ customerId, orderId, items });
+			}
+		})
+	],
 	dependencies: ["products"],
 
 	actions: {
@@ -176,16 +186,6 @@ const CartsService: ServiceSchema<object, CartsMethods, object, CartsThis> = {
 			async handler(ctx: Context<Record<string, never>, Meta>): Promise<PricedCart> {
 				await this.mutate(requireCustomer(ctx).id, () => []);
 				return this.priced(ctx, []);
-			}
-		}
-	},
-
-	events: {
-		/** A paid order's units leave its customer's cart (once per order, whatever the delivery count). */
-		"order.paid": {
-			async handler(ctx: Context<RemoveOrderedParams & Record<string, unknown>, Meta>) {
-				const { customerId, orderId, items } = ctx.params;
-				await this.actions.removeOrdered({ customerId, orderId, items });
 			}
 		}
 	},

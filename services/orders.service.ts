@@ -88,6 +88,7 @@ const OrdersService: ServiceSchema<object, OrdersMethods, object, OrdersThis> = 
 		DbMixin("orders", ORDER_FIELDS, [
 			{ fields: { customerId: 1, createdAt: -1 } },
 			{ fields: { status: 1, updatedAt: 1 } },
+			{ fields: { outboxPending: 1 } },
 			// Every order has a scope (the customer's key, or its own id): one order per Idempotency-Key.
 			{ fields: { idempotencyScope: 1 }, unique: true }
 		]),
@@ -125,6 +126,7 @@ const OrdersService: ServiceSchema<object, OrdersMethods, object, OrdersThis> = 
 				const order = {
 					_id: orderId,
 					customerId: customer.id,
+					customerEmail: customer.email,
 					status: "pending" as OrderStatus,
 					step: "created",
 					items: cart.items,

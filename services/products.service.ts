@@ -13,6 +13,7 @@ import { DEMO_CATALOG } from "../lib/demo-catalog";
 import { ProductNotFoundError, SkuTakenError } from "../lib/errors";
 import { IDEMPOTENT_RETRY } from "../lib/resilience";
 import { StockReservationMixin } from "../mixins/stock-reservation.mixin";
+import { CHANNELS, ChannelsMixin } from "../lib/channels";
 import { pageParamRules, type Page, type PageParams } from "../lib/paging";
 import type { Meta } from "../types/meta";
 
@@ -27,6 +28,8 @@ export interface Product {
 	price: number;
 	currency: string;
 	stock: number;
+	/** Units sold in paid orders (counted from order.paid events); absent until the first sale. */
+	sold?: number;
 	createdAt: string;
 	updatedAt: string;
 }
@@ -46,7 +49,7 @@ export interface ProductsSettings {
 	seedDemoCatalog: boolean;
 }
 
-const PRODUCT_FIELDS = ["sku", "name", "description", "category", "brand", "price", "currency", "stock", "createdAt", "updatedAt"];
+const PRODUCT_FIELDS = ["sku", "name", "description", "category", "brand", "price", "currency", "stock", "sold", "createdAt", "updatedAt"];
 const ID_RULE = { type: "string", min: 1, max: 64 } as const;
 
 const listParams = {
@@ -112,7 +115,23 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, 
 			{ fields: { category: 1 } }
 		]),
 		CacheCleanerMixin(["products"]),
-		StockReservationMixin
+		StockReservationMixin,
+		ChannelsMixin<ProductsThis>({
+			/**
+			 * Records a paid order's units as sold (`sold`, in units), once per order: the same update marks the
+			 * product with the order id. The marker map grows with the orders of each product.
+			 */
+			async [CHANNELS.ORDER_PAID](payload: { orderId: string; items: { productId: string; quantity: number }[] }) {
+				let changed = 0;
+				for (const { productId, quantity } of payload.items) {
+					changed += await this.adapter.updateMany(
+						{ _id: productId, [`sales.${payload.orderId}`]: { $exists: false } },
+						{ $inc: { sold: quantity }, $set: { [`sales.${payload.orderId}`]: quantity } }
+					);
+				}
+				if (changed > 0) await this.entityChanged("updated", null);
+			}
+		})
 	],
 	settings: { seedDemoCatalog: true },
 

@@ -6,6 +6,9 @@ import CartsService from "../services/carts.service";
 import OrdersService from "../services/orders.service";
 import PaymentsService from "../services/payments.service";
 import ApiService from "../services/api.service";
+import NotificationsService from "../services/notifications.service";
+import { createChannelsMiddleware } from "../lib/channels";
+import { loadConfig } from "../lib/config";
 import type { Role } from "../types/meta";
 
 export const SERVICES = {
@@ -14,7 +17,8 @@ export const SERVICES = {
 	carts: CartsService,
 	orders: OrdersService,
 	payments: PaymentsService,
-	api: ApiService
+	api: ApiService,
+	notifications: NotificationsService
 } as const;
 export type ServiceName = keyof typeof SERVICES;
 
@@ -23,7 +27,13 @@ export type ServiceName = keyof typeof SERVICES;
  * seeded unless `seed` is true, so tests choose their own products.
  */
 export async function startBroker(names: ServiceName[], options: { seed?: boolean; broker?: BrokerOptions } = {}): Promise<ServiceBroker> {
-	const broker = new ServiceBroker({ logger: false, dependencyInterval: 20, ...options.broker } as BrokerOptions);
+	const broker = new ServiceBroker({
+		logger: false,
+		dependencyInterval: 20,
+		// Durable events through the in-process adapter (no NATS in these tests).
+		middlewares: [createChannelsMiddleware(loadConfig())],
+		...options.broker
+	} as BrokerOptions);
 	for (const name of names) {
 		const schema = SERVICES[name] as ServiceSchema;
 		broker.createService(name === "products" ? { ...schema, settings: { ...schema.settings, seedDemoCatalog: Boolean(options.seed) } } : schema);

@@ -7,7 +7,7 @@
 import type { ChildProcess } from "node:child_process";
 import type { Cluster, ClusterNode } from "../../scripts/cluster";
 import { client } from "../http/client";
-import { startTestCluster, waitFor } from "./support";
+import { deleteStreams, startTestCluster, waitFor } from "./support";
 
 const { MongoClient } = require("mongodb") as { MongoClient: { connect(uri: string, opts: object): Promise<any> } };
 
@@ -17,6 +17,7 @@ describe("orders node killed mid-checkout", () => {
 	let mongo: any;
 	let token: string;
 	let ordersNode: ClusterNode;
+	let namespace: string;
 
 	const exited = (child: ChildProcess) => new Promise(resolve => (child.exitCode != null || child.signalCode != null ? resolve(null) : child.once("exit", resolve)));
 	const stockOf = async (id: string) => (await http("GET", `/products/${id}`)).body.stock as number;
@@ -37,7 +38,7 @@ describe("orders node killed mid-checkout", () => {
 	}
 
 	beforeAll(async () => {
-		({ cluster } = await startTestCluster("crash", { nodeEnv: { orders: { ORDER_RECOVERY_AFTER: "1", SHOP_CRASH_AT: "after_reserve" } } }));
+		({ cluster, namespace } = await startTestCluster("crash", { nodeEnv: { orders: { ORDER_RECOVERY_AFTER: "1", SHOP_CRASH_AT: "after_reserve" } } }));
 		http = client(cluster.url);
 		ordersNode = cluster.nodes.find(node => node.type === "orders")!;
 		mongo = await MongoClient.connect(cluster.mongoUri, { useUnifiedTopology: true });
@@ -47,6 +48,7 @@ describe("orders node killed mid-checkout", () => {
 	afterAll(async () => {
 		await mongo?.close();
 		await cluster?.stop();
+		await deleteStreams(namespace);
 	}, 60_000);
 
 	it("fails an order whose node died after the reservation: stock back, no charge", async () => {

@@ -6,7 +6,7 @@
 import type { ServiceBroker } from "moleculer";
 import { Errors } from "moleculer";
 import type { AddressInfo } from "node:net";
-import { startNode, uniqueNamespace, waitFor } from "./support";
+import { deleteStreams, startNode, uniqueNamespace, waitFor } from "./support";
 import { as, productInput } from "../helpers";
 import { client } from "../http/client";
 import { ErrorTypes } from "../../lib/errors";
@@ -25,21 +25,25 @@ describe("a cluster of nodes over NATS and Redis", () => {
 			products1: await start("products-1", ["products"]),
 			products2: await start("products-2", ["products"]),
 			customers: await start("customers", ["customers"]),
-			payments: await start("payments", ["payments"])
+			payments: await start("payments", ["payments"]),
+			notifications: await start("notifications", ["notifications"])
 		});
 		Object.assign(nodes, { carts: await start("carts", ["carts"]) });
 		Object.assign(nodes, { orders: await start("orders", ["orders"]), api: await start("api", ["api"]) });
 		const { port } = (nodes.api.getLocalService("api") as any).server.address() as AddressInfo;
 		http = client(`http://127.0.0.1:${port}/api`);
-		await waitFor(async () => (await http("GET", "/health")).body.services?.length === 6, "the gateway to see all six services");
+		await waitFor(async () => (await http("GET", "/health")).body.services?.length === 7, "the gateway to see all seven services");
 	});
-	afterAll(() => Promise.all(Object.values(nodes).map(node => node.stop())));
+	afterAll(async () => {
+		await Promise.all(Object.values(nodes).map(node => node.stop()));
+		await deleteStreams(namespace);
+	});
 
 	const productsStore = (node: ServiceBroker) => (node.getLocalService("products") as any).adapter;
 
 	it("discovers every node and service", async () => {
 		const { body } = await http("GET", "/health");
-		expect(body.services).toEqual(["api", "carts", "customers", "orders", "payments", "products"]);
+		expect(body.services).toEqual(["api", "carts", "customers", "notifications", "orders", "payments", "products"]);
 		const productNodes = nodes.api.registry.getServiceList({ onlyAvailable: true }).filter((s: any) => s.name === "products").map((s: any) => s.nodeID);
 		expect(productNodes.sort()).toEqual([nodes.products1.nodeID, nodes.products2.nodeID].sort());
 	});

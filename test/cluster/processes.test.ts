@@ -5,22 +5,26 @@
  */
 import type { Cluster } from "../../scripts/cluster";
 import { client } from "../http/client";
-import { startTestCluster } from "./support";
+import { deleteStreams, startTestCluster } from "./support";
 
 describe("the cluster as separate processes", () => {
 	let cluster: Cluster;
 	let http: ReturnType<typeof client>;
+	let namespace: string;
 
 	beforeAll(async () => {
-		({ cluster } = await startTestCluster("processes"));
+		({ cluster, namespace } = await startTestCluster("processes"));
 		http = client(cluster.url);
 	}, 120_000);
-	afterAll(() => cluster?.stop(), 60_000);
+	afterAll(async () => {
+		await cluster?.stop();
+		await deleteStreams(namespace);
+	}, 60_000);
 
 	it("runs every node type as its own process, products twice", () => {
 		const byType = cluster.nodes.reduce<Record<string, number>>((acc, node) => ({ ...acc, [node.type]: (acc[node.type] ?? 0) + 1 }), {});
-		expect(byType).toEqual({ api: 1, customers: 1, products: 2, carts: 1, orders: 1, payments: 1 });
-		expect(new Set(cluster.nodes.map(node => node.process.pid)).size).toBe(7);
+		expect(byType).toEqual({ api: 1, customers: 1, products: 2, carts: 1, notifications: 1, orders: 1, payments: 1 });
+		expect(new Set(cluster.nodes.map(node => node.process.pid)).size).toBe(8);
 	});
 
 	it("buys a product through the gateway", async () => {

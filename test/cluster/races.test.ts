@@ -4,7 +4,7 @@
  * stock hold survives a refused multi-line order.
  */
 import type { ServiceBroker } from "moleculer";
-import { startNode, uniqueNamespace } from "./support";
+import { deleteStreams, startNode, uniqueNamespace } from "./support";
 import { as, productInput } from "../helpers";
 import { ErrorTypes } from "../../lib/errors";
 import type { Product } from "../../services/products.service";
@@ -23,7 +23,10 @@ describe("checkout races across nodes", () => {
 		nodes.push(caller);
 		await caller.waitForServices(["products", "payments", "carts", "orders"], 10_000);
 	});
-	afterAll(() => Promise.all(nodes.map(node => node.stop())));
+	afterAll(async () => {
+		await Promise.all(nodes.map(node => node.stop()));
+		await deleteStreams(namespace);
+	});
 
 	const storeOf = (service: string) => (nodes.find(n => n.getLocalService(service))!.getLocalService(service) as any).adapter;
 	const stockOf = async (id: string) => (await storeOf("products").findById(id)).stock as number;

@@ -3,8 +3,11 @@
  * private server processes for fault tests, and polling instead of sleeps.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { ServiceBroker } from "moleculer";
+import { connect } from "nats";
 import { loadConfig } from "../../lib/config";
 import { createBrokerOptions } from "../../lib/broker-options";
 import { freePort } from "../../scripts/mongo-wire";
@@ -83,26 +86,71 @@ export function startRedis(port?: number): Promise<ServerProcess> {
 	return startServer("redis-server", p => ["--bind", "127.0.0.1", "--port", String(p), "--save", "", "--appendonly", "no"], "redis", port);
 }
 
-/** A private NATS server on `port` or a free one. */
+/** A private NATS server with JetStream (storage in a temporary folder) on `port` or a free one. */
 export function startNats(port?: number): Promise<ServerProcess> {
-	return startServer("nats-server", p => ["-a", "127.0.0.1", "-p", String(p)], "nats", port);
+	const store = fs.mkdtempSync(path.join(os.tmpdir(), "shop-nats-"));
+	return startServer("nats-server", p => ["-a", "127.0.0.1", "-p", String(p), "-js", "-sd", store], "nats", port);
 }
 
 /**
  * Compiles the project (the nodes run dist/) and starts `npm run cluster`'s cluster on a free port with a
  * namespace of its own. Node output is kept in `logs` and shown if the start fails.
  */
-export async function startTestCluster(label: string, options: Partial<ClusterOptions> = {}): Promise<{ cluster: Cluster; logs: string[] }> {
+export async function startTestCluster(label: string, options: Partial<ClusterOptions> = {}): Promise<{ cluster: Cluster; logs: string[]; namespace: string }> {
 	const root = path.resolve(__dirname, "../..");
 	execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(root, "tsconfig.build.json")], { cwd: root });
 	const logs: string[] = [];
+	const namespace = uniqueNamespace(label);
 	const cluster = await startCluster({
 		port: await freePort(),
-		env: { ...process.env, NAMESPACE: uniqueNamespace(label), TRANSPORTER: NATS_URL, CACHER: REDIS_URL, LOGLEVEL: "warn" },
+		env: { ...process.env, NAMESPACE: namespace, TRANSPORTER: NATS_URL, CACHER: REDIS_URL, LOGLEVEL: "warn" },
 		log: line => logs.push(line),
 		...options
 	}).catch(err => {
 		throw new Error(`${err.message}\n${logs.slice(-40).join("\n")}`);
 	});
-	return { cluster, logs };
+	return { cluster, logs, namespace };
+}
+
+/** Deletes the JetStream streams of `namespace` (durable-event tests leave them on the shared NATS). */
+export async function deleteStreams(namespace: string, url = NATS_URL): Promise<void> {
+	const nc = await connect({ servers: new URL(url).host });
+	try {
+		const jsm = await nc.jetstreamManager();
+		const prefix = `${namespace}_`;
+		for (const info of await jsm.streams.list().next()) {
+			if (info.config.name.startsWith(prefix)) await jsm.streams.delete(info.config.name);
+		}
+	} finally {
+		await nc.close();
+	}
+}
+
+/** Runs `use` with a JetStream manager on the shared NATS. */
+async function withJetStream<T>(use: (jsm: Awaited<ReturnType<Awaited<ReturnType<typeof connect>>["jetstreamManager"]>>) => Promise<T>): Promise<T> {
+	const nc = await connect({ servers: new URL(NATS_URL).host });
+	try {
+		return await use(await nc.jetstreamManager());
+	} finally {
+		await nc.close();
+	}
+}
+
+/** Waits until the stream of `channel` in `namespace` exists (its first subscriber creates it). */
+export function waitForStream(namespace: string, channel: string): Promise<unknown> {
+	const stream = `${namespace}.${channel}`.split(".").join("_");
+	return waitFor(() => withJetStream(jsm => jsm.streams.info(stream).then(() => true)), `stream ${stream}`);
+}
+
+/** Waits until every consumer group of `channel` in `namespace` has received and acknowledged everything. */
+export function waitForConsumersIdle(namespace: string, channel: string): Promise<unknown> {
+	const stream = `${namespace}.${channel}`.split(".").join("_");
+	return waitFor(
+		() =>
+			withJetStream(async jsm => {
+				const consumers = await jsm.consumers.list(stream).next();
+				return consumers.length > 0 && consumers.every(c => c.num_pending === 0 && c.num_ack_pending === 0);
+			}),
+		`the consumers of ${stream} to catch up`
+	);
 }

@@ -17,7 +17,7 @@ describe("HTTP walk through the gateway", () => {
 	beforeAll(async () => {
 		process.env.ADMIN_EMAIL = "admin@shop.test";
 		process.env.ADMIN_PASSWORD = "admin-password";
-		broker = await startBroker(["api", "customers", "products", "carts", "orders", "payments"], { seed: true });
+		broker = await startBroker(["api", "customers", "products", "carts", "orders", "payments", "notifications"], { seed: true });
 		const { port } = (broker.getLocalService("api") as any).server.address() as AddressInfo;
 		http = client(`http://127.0.0.1:${port}/api`);
 	});
@@ -30,7 +30,7 @@ describe("HTTP walk through the gateway", () => {
 	it("reports health", async () => {
 		const { status, body } = await http("GET", "/health");
 		expect(status).toBe(200);
-		expect(body).toEqual({ status: "ok", nodeID: broker.nodeID, services: ["api", "carts", "customers", "orders", "payments", "products"] });
+		expect(body).toEqual({ status: "ok", nodeID: broker.nodeID, services: ["api", "carts", "customers", "notifications", "orders", "payments", "products"] });
 	});
 
 	it("registers and logs in", async () => {

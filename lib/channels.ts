@@ -1,0 +1,74 @@
+/**
+ * Durable events: @moleculer/channels over NATS JetStream (on the TRANSPORTER's NATS server), delivered at
+ * least once to every consumer group, even one whose nodes were down when the event was published. Without
+ * NATS (the one-process default) the package's in-process Fake adapter delivers them. Moleculer's plain
+ * events stay for cache cleaning only.
+ *
+ * The adapter's loss modes, and what the shop does about each:
+ * - A new consumer group starts at `deliver_policy: "new"` by default and misses what was published before
+ *   it existed: the shop uses "all" (handlers are idempotent, and streams keep events for 7 days).
+ * - A failed publish (NATS down) throws: the orders service keeps the event in the order's outbox and
+ *   publishes it again later (`mixins/order-saga.mixin.ts`).
+ * - A failed dead-letter publish is logged and the message acknowledged, i.e. lost: `ShopNatsAdapter`
+ *   rethrows instead, so the message is not acknowledged and JetStream redelivers it after `ack_wait`.
+ */
+import { Adapters, Middleware, NatsAdapter } from "@moleculer/channels";
+import type { Middleware as MoleculerMiddleware, Service, ServiceBroker, ServiceSchema } from "moleculer";
+import type { ShopConfig } from "./config";
+
+/** The durable event channels (their NATS stream names get the namespace as prefix). */
+export const CHANNELS = {
+	ORDER_PAID: "order.paid",
+	ORDER_CANCELLED: "order.cancelled",
+	PAYMENT_REFUNDED: "payment.refunded"
+} as const;
+
+/** Where a message goes after MAX_RETRIES failed deliveries (stream `<namespace>_DEAD_LETTER`). */
+export const DEAD_LETTER_QUEUE = "DEAD_LETTER";
+/** Deliveries of one message before it is dead-lettered. */
+export const MAX_RETRIES = 3;
+
+const SECOND_NS = 1_000_000_000;
+
+/** The NATS adapter, except that a failed dead-letter publish leaves the message for redelivery. */
+export class ShopNatsAdapter extends (Adapters.NATS as typeof NatsAdapter) {
+	override async moveToDeadLetter(chan: Parameters<NatsAdapter["moveToDeadLetter"]>[0], message: Parameters<NatsAdapter["moveToDeadLetter"]>[1]) {
+		await this.publish(chan.deadLettering.queueName!, message.data, {
+			raw: true,
+			headers: { "x-original-channel": chan.name, "x-original-group": chan.group }
+		});
+		this.logger.warn(`Moved message ${message.seq} of '${chan.name}' (group '${chan.group}') to '${chan.deadLettering.queueName}'.`);
+	}
+}
+
+/** The channels middleware for `config`: JetStream when the transporter is NATS, in-process otherwise. */
+export function createChannelsMiddleware(config: ShopConfig): MoleculerMiddleware {
+	const common = { maxRetries: MAX_RETRIES, deadLettering: { enabled: true, queueName: DEAD_LETTER_QUEUE } };
+	const adapter = config.transporter?.startsWith("nats://")
+		? new ShopNatsAdapter({
+				...common,
+				nats: {
+					url: config.transporter,
+					streamConfig: { max_age: 7 * 24 * 3600 * SECOND_NS },
+					consumerOptions: { config: { deliver_policy: "all", ack_wait: 10 * SECOND_NS } }
+				}
+			})
+		: { type: "Fake", options: common };
+	return Middleware({ adapter, context: false });
+}
+
+/** Publishes `payload` to a durable channel. @throws when the adapter cannot publish (e.g. NATS is down). */
+export function sendToChannel(broker: ServiceBroker, channel: string, payload: unknown): Promise<void> {
+	return (broker as ServiceBroker & { sendToChannel(name: string, data: unknown): Promise<void> }).sendToChannel(channel, payload);
+}
+
+/** A channel handler: `this` is the service; throwing makes the message be redelivered (then dead-lettered). */
+export type ChannelHandler<TThis = Service> = (this: TThis, payload: any) => Promise<void>;
+
+/**
+ * The `channels` section of a service (the key the middleware reads), as a mixin, with the service's full
+ * name as consumer group: every service gets each event once, however many replicas it has.
+ */
+export function ChannelsMixin<TThis = Service>(handlers: Record<string, ChannelHandler<TThis>>): Partial<ServiceSchema> {
+	return { channels: Object.fromEntries(Object.entries(handlers).map(([name, handler]) => [name, { handler }])) } as Partial<ServiceSchema>;
+}
