@@ -28,11 +28,29 @@ export function createBrokerOptions(config: ShopConfig, nodeID?: string, service
 		validator: true,
 		// Shop errors from other nodes come back as MoleculerClientError with their code, type and data.
 		errorRegenerator: new ShopErrorRegenerator(),
-		// A call that takes longer than this (ms) fails with RequestTimeoutError instead of hanging a request.
+		// Fault tolerance, every value set here on purpose (Moleculer's docs and code disagree on some defaults):
+		// - A call that takes longer than 10 000 ms fails with RequestTimeoutError (504 at the gateway)
+		//   instead of holding a request for ever. Checkout makes ~8 calls, each far below this.
 		requestTimeout: 10_000,
-		// Retries stay off: checkout and payments are not idempotent at the transport level.
+		// - No retries by default: a retried checkout or cancel could repeat a side effect. Idempotent actions
+		//   (reads, and stock/payment steps keyed by the order) switch it on themselves: lib/resilience.ts.
 		retryPolicy: { enabled: false },
-		// Finish in-flight requests before a node stops (a rolling restart), for up to this many ms.
+		// - Circuit breaker per action endpoint: when over half of at least 20 calls within 60 s fail with a
+		//   server-side error (5xx, timeouts; never a 4xx such as 409 out of stock), calls to that endpoint fail
+		//   at once for 10 s, then one trial call decides whether to close it again.
+		circuitBreaker: {
+			enabled: true,
+			threshold: 0.5,
+			minRequestCount: 20,
+			windowTime: 60,
+			halfOpenTime: 10_000,
+			check: (err: Error) => Boolean(err && ((err as { code?: number }).code ?? 500) >= 500)
+		},
+		// - Bulkhead per action on each node: at most 100 handlers run at once, up to 1 000 more wait; beyond
+		//   that a call fails with QueueIsFullError (retryable) instead of exhausting the node's memory.
+		bulkhead: { enabled: true, concurrency: 100, maxQueueSize: 1000 },
+		// - Graceful shutdown: a stopping node refuses new requests and waits up to 10 000 ms for those in
+		//   flight, so a rolling restart loses none (Kubernetes' termination grace period must be longer).
 		tracking: { enabled: true, shutdownTimeout: 10_000 },
 		// With a transporter, NATS balances calls over a queue group: a node that dies (even SIGKILL) drops its
 		// subscriptions at once, so no call is routed to it while heartbeats would still list it (up to 30 s).

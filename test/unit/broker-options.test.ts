@@ -1,0 +1,59 @@
+import { Errors } from "moleculer";
+import { createBrokerOptions } from "../../lib/broker-options";
+import { createCacher, ResilientRedisCacher, redisOptions } from "../../lib/cacher";
+import { loadConfig } from "../../lib/config";
+import { IDEMPOTENT_RETRY } from "../../lib/resilience";
+import { InsufficientStockError } from "../../lib/errors";
+
+describe("broker options", () => {
+	const options = createBrokerOptions(loadConfig({ TRANSPORTER: "nats://127.0.0.1:4222", NAMESPACE: "x" }), "node-1");
+
+	it("sets every fault-tolerance value explicitly", () => {
+		expect(options).toMatchObject({
+			namespace: "x",
+			nodeID: "node-1",
+			requestTimeout: 10_000,
+			retryPolicy: { enabled: false },
+			circuitBreaker: { enabled: true, threshold: 0.5, minRequestCount: 20, windowTime: 60, halfOpenTime: 10_000 },
+			bulkhead: { enabled: true, concurrency: 100, maxQueueSize: 1000 },
+			tracking: { enabled: true, shutdownTimeout: 10_000 },
+			disableBalancer: true
+		});
+	});
+
+	it("trips the circuit breaker on server faults only, never on a client error", () => {
+		const check = (options.circuitBreaker as { check: (err: Error) => boolean }).check;
+		expect(check(new Errors.RequestTimeoutError({ action: "a", nodeID: "n" }))).toBe(true);
+		expect(check(new Error("boom"))).toBe(true);
+		expect(check(new InsufficientStockError(["p"]))).toBe(false);
+	});
+
+	it("retries idempotent actions on retryable errors only", () => {
+		expect(IDEMPOTENT_RETRY.check!(new Errors.RequestTimeoutError({ action: "a", nodeID: "n" }))).toBe(true);
+		expect(IDEMPOTENT_RETRY.check!(new InsufficientStockError(["p"]))).toBe(false);
+	});
+
+	it("balances in the broker when there is no transporter", () => {
+		expect(createBrokerOptions(loadConfig({})).disableBalancer).toBe(false);
+	});
+});
+
+describe("cachers", () => {
+	it("builds a memory cacher, a degrading Redis cacher, or refuses anything else", () => {
+		expect(createCacher("Memory")).toEqual({ type: "Memory", options: { ttl: 300, clone: true } });
+		expect(createCacher("redis://127.0.0.1:6379")).toBeInstanceOf(ResilientRedisCacher);
+		expect(() => createCacher("memcached://x")).toThrow(/CACHER/);
+	});
+
+	it("reads credentials, database and TLS from a Redis URL and fails fast when offline", () => {
+		expect(redisOptions("rediss://user:p%40ss@cache.local:6380/2")).toMatchObject({
+			host: "cache.local",
+			port: 6380,
+			username: "user",
+			password: "p@ss",
+			db: 2,
+			tls: {},
+			enableOfflineQueue: false
+		});
+	});
+});
