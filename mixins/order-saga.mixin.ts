@@ -159,11 +159,14 @@ export const OrderSagaMixin: Partial<ServiceSchema> = {
 		}
 	},
 
-	async started(this: SagaThis) {
-		const run = () => this.recoverOrders().catch(err => this.logger.error("Order recovery failed", err));
-		this.recoveryTimer = setInterval(run, Math.min(RECOVERY_INTERVAL_MS, recoveryAfterSeconds() * 1000));
-		this.recoveryTimer.unref();
-		await run();
+	events: {
+		/** The first recovery runs once every local service, the store connection included, has started. */
+		"$broker.started"(this: SagaThis) {
+			const run = () => this.recoverOrders().catch(err => this.logger.error("Order recovery failed", err));
+			this.recoveryTimer = setInterval(run, Math.min(RECOVERY_INTERVAL_MS, recoveryAfterSeconds() * 1000));
+			this.recoveryTimer.unref();
+			void run();
+		}
 	},
 
 	stopped(this: SagaThis) {

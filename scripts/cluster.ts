@@ -12,7 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import net from "node:net";
-import { startMongoWire, type MongoWireServer } from "./mongo-wire";
+import { freePort, startMongoWire, type MongoWireServer } from "./mongo-wire";
 
 /** The node types, in start order (stores first, the gateway last). */
 export const NODE_TYPES = ["products", "customers", "payments", "carts", "notifications", "orders", "api"] as const;
@@ -96,7 +96,8 @@ async function waitForGateway(url: string, timeoutMs: number, failed: () => stri
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
 	const baseEnv = options.env ?? process.env;
 	const counts = { ...DEFAULT_COUNTS, ...options.counts };
-	const port = options.port ?? Number(baseEnv.PORT || 3000);
+	// PORT=0 means a free port here too; the gateway's URL must name the real one.
+	const port = (options.port ?? Number(baseEnv.PORT || 3000)) || (await freePort());
 	const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
 	const distDir = options.distDir ?? (__filename.endsWith(".ts") ? path.resolve(__dirname, "../dist") : path.resolve(__dirname, ".."));
 	const transporter = baseEnv.TRANSPORTER || "nats://127.0.0.1:4222";

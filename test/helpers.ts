@@ -1,26 +1,11 @@
 /** Shared test fixtures: brokers with chosen services, caller meta, and error matchers. */
 import { ServiceBroker, type BrokerOptions, type ServiceSchema } from "moleculer";
-import ProductsService from "../services/products.service";
-import CustomersService from "../services/customers.service";
-import CartsService from "../services/carts.service";
-import OrdersService from "../services/orders.service";
-import PaymentsService from "../services/payments.service";
-import ApiService from "../services/api.service";
-import NotificationsService from "../services/notifications.service";
+import { SERVICES, type ServiceName } from "../scripts/harness";
 import { createChannelsMiddleware } from "../lib/channels";
 import { loadConfig } from "../lib/config";
 import type { Role } from "../types/meta";
 
-export const SERVICES = {
-	products: ProductsService,
-	customers: CustomersService,
-	carts: CartsService,
-	orders: OrdersService,
-	payments: PaymentsService,
-	api: ApiService,
-	notifications: NotificationsService
-} as const;
-export type ServiceName = keyof typeof SERVICES;
+export { SERVICES, type ServiceName };
 
 /**
  * A started broker hosting `names` (each test file gets fresh in-memory stores). The demo catalog is not

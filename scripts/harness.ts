@@ -1,0 +1,172 @@
+/**
+ * The harness shared by the cluster tests and `npm run reliability`: brokers on the real NATS and Redis
+ * with a namespace of their own and the production broker options, private server processes for fault
+ * scenarios, JetStream helpers, and polling instead of sleeps.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import net from "node:net";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ServiceBroker } from "moleculer";
+import { connect } from "nats";
+import { loadConfig } from "../lib/config";
+import { createBrokerOptions } from "../lib/broker-options";
+import { freePort } from "./mongo-wire";
+import ProductsService from "../services/products.service";
+import CustomersService from "../services/customers.service";
+import CartsService from "../services/carts.service";
+import OrdersService from "../services/orders.service";
+import PaymentsService from "../services/payments.service";
+import ApiService from "../services/api.service";
+import NotificationsService from "../services/notifications.service";
+
+/** Every service schema, by name. */
+export const SERVICES = {
+	products: ProductsService,
+	customers: CustomersService,
+	carts: CartsService,
+	orders: OrdersService,
+	payments: PaymentsService,
+	api: ApiService,
+	notifications: NotificationsService
+} as const;
+export type ServiceName = keyof typeof SERVICES;
+
+export const NATS_URL = process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+/** True when something accepts TCP connections at the URL's host and port. */
+export function reachable(url: string, timeoutMs = 1000): Promise<boolean> {
+	const { hostname, port } = new URL(url);
+	return new Promise(resolve => {
+		const socket = net.connect({ host: hostname, port: Number(port) });
+		const done = (ok: boolean) => {
+			socket.destroy();
+			resolve(ok);
+		};
+		socket.setTimeout(timeoutMs, () => done(false));
+		socket.once("connect", () => done(true));
+		socket.once("error", () => done(false));
+	});
+}
+
+/** A namespace (and so a Redis key prefix) no other run or test file shares. */
+export function uniqueNamespace(label: string): string {
+	return `run-${label}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Starts a node hosting `services` on NATS and Redis (or the given URLs), with the production broker options. */
+export async function startNode(
+	nodeID: string,
+	services: ServiceName[],
+	options: { namespace: string; transporter?: string; cacher?: string; seed?: boolean }
+): Promise<ServiceBroker> {
+	const config = loadConfig({ ...process.env, NAMESPACE: options.namespace, TRANSPORTER: options.transporter ?? NATS_URL, CACHER: options.cacher ?? REDIS_URL });
+	const broker = new ServiceBroker({ ...createBrokerOptions(config, nodeID), logger: false, dependencyInterval: 50 } as never);
+	for (const name of services) {
+		const schema = SERVICES[name] as any;
+		broker.createService(name === "products" ? { ...schema, settings: { ...schema.settings, seedDemoCatalog: Boolean(options.seed) } } : schema);
+	}
+	await broker.start();
+	return broker;
+}
+
+/** Polls `check` every 50 ms until it returns a truthy value; fails with `what` after `timeoutMs` (ms). */
+export async function waitFor<T>(check: () => Promise<T> | T, what: string, timeoutMs = 15_000): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	let last: unknown;
+	while (Date.now() < deadline) {
+		try {
+			const value = await check();
+			if (value) return value;
+		} catch (err) {
+			last = err;
+		}
+		await new Promise(resolve => setTimeout(resolve, 50));
+	}
+	throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
+}
+
+export interface ServerProcess {
+	url: string;
+	port: number;
+	process: ChildProcess;
+	/** Kills the server (SIGKILL: an outage, not a shutdown) and resolves when it has exited. */
+	kill(): Promise<void>;
+}
+
+async function startServer(command: string, args: (port: number) => string[], scheme: string, port?: number): Promise<ServerProcess> {
+	const chosen = port ?? (await freePort());
+	const child = spawn(command, args(chosen), { stdio: "ignore" });
+	const failed = new Promise<never>((_, reject) =>
+		child.once("error", err => reject(new Error(`Cannot start ${command} (install it from Debian's packages): ${err.message}`)))
+	);
+	const url = `${scheme}://127.0.0.1:${chosen}`;
+	await Promise.race([waitFor(() => reachable(url, 200), `${command} on port ${chosen}`), failed]);
+	return {
+		url,
+		port: chosen,
+		process: child,
+		kill: () =>
+			new Promise<void>(resolve => {
+				if (child.exitCode != null || child.signalCode != null) return resolve();
+				child.once("exit", () => resolve());
+				child.kill("SIGKILL");
+			})
+	};
+}
+
+/** A private Redis (nothing on disk) on `port` or a free one. */
+export function startRedis(port?: number): Promise<ServerProcess> {
+	return startServer("redis-server", p => ["--bind", "127.0.0.1", "--port", String(p), "--save", "", "--appendonly", "no"], "redis", port);
+}
+
+/** A private NATS server with JetStream (storage in a temporary folder) on `port` or a free one. */
+export function startNats(port?: number): Promise<ServerProcess> {
+	const store = fs.mkdtempSync(path.join(os.tmpdir(), "shop-nats-"));
+	return startServer("nats-server", p => ["-a", "127.0.0.1", "-p", String(p), "-js", "-sd", store], "nats", port);
+}
+
+/** Deletes the JetStream streams of `namespace` (durable-event tests leave them on the shared NATS). */
+export async function deleteStreams(namespace: string, url = NATS_URL): Promise<void> {
+	const nc = await connect({ servers: new URL(url).host });
+	try {
+		const jsm = await nc.jetstreamManager();
+		const prefix = `${namespace}_`;
+		for (const info of await jsm.streams.list().next()) {
+			if (info.config.name.startsWith(prefix)) await jsm.streams.delete(info.config.name);
+		}
+	} finally {
+		await nc.close();
+	}
+}
+
+/** Runs `use` with a JetStream manager on the shared NATS. */
+async function withJetStream<T>(use: (jsm: Awaited<ReturnType<Awaited<ReturnType<typeof connect>>["jetstreamManager"]>>) => Promise<T>): Promise<T> {
+	const nc = await connect({ servers: new URL(NATS_URL).host });
+	try {
+		return await use(await nc.jetstreamManager());
+	} finally {
+		await nc.close();
+	}
+}
+
+/** Waits until the stream of `channel` in `namespace` exists (its first subscriber creates it). */
+export function waitForStream(namespace: string, channel: string): Promise<unknown> {
+	const stream = `${namespace}.${channel}`.split(".").join("_");
+	return waitFor(() => withJetStream(jsm => jsm.streams.info(stream).then(() => true)), `stream ${stream}`);
+}
+
+/** Waits until every consumer group of `channel` in `namespace` has received and acknowledged everything. */
+export function waitForConsumersIdle(namespace: string, channel: string): Promise<unknown> {
+	const stream = `${namespace}.${channel}`.split(".").join("_");
+	return waitFor(
+		() =>
+			withJetStream(async jsm => {
+				const consumers = await jsm.consumers.list(stream).next();
+				return consumers.length > 0 && consumers.every(c => c.num_pending === 0 && c.num_ack_pending === 0);
+			}),
+		`the consumers of ${stream} to catch up`
+	);
+}
