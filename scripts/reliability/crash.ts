@@ -29,11 +29,14 @@ async function http(base: string, method: string, path: string, body?: unknown, 
  */
 export async function crashDuringCheckout(point: FaultPoint, checkouts = 3, options: Partial<ClusterOptions> = {}): Promise<Outcome> {
 	const namespace = uniqueNamespace(`crash-${point}`);
+	const logs: string[] = [];
 	const cluster: Cluster = await startCluster({
 		env: { ...process.env, NAMESPACE: namespace, MONGO_URI: databaseFor(namespace), TRANSPORTER: NATS_URL, CACHER: REDIS_URL, LOGLEVEL: "warn" },
 		nodeEnv: { orders: { ORDER_RECOVERY_AFTER: "1", SHOP_CRASH_AT: point } },
-		log: () => undefined,
+		log: line => logs.push(line),
 		...options
+	}).catch(err => {
+		throw new Error(`${err.message}\n${logs.slice(-30).join("\n")}`);
 	});
 	const mongo = await MongoClient.connect(cluster.mongoUri, { useUnifiedTopology: true });
 	const db = mongo.db();

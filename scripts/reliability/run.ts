@@ -10,7 +10,7 @@ import path from "node:path";
 import { NATS_URL, REDIS_URL, reachable } from "../harness";
 import { startMongoWire } from "../mongo-wire";
 import { crashDuringCheckout } from "./crash";
-import { multiLineRace, raceForLastUnits, redisOutageUnderLoad, sameKeyTwenty, type Outcome } from "./scenarios";
+import { consumerDown, multiLineRace, raceForLastUnits, redisOutageUnderLoad, sameKeyTwenty, type Outcome } from "./scenarios";
 
 const COLUMNS: [keyof Outcome, string][] = [
 	["paid", "paid orders"],
@@ -60,6 +60,10 @@ async function main(): Promise<number> {
 		await run("two-product race", () => multiLineRace(10, 5));
 		await run("same Idempotency-Key ×20", () => sameKeyTwenty(20));
 		await run("Redis down during load", () => redisOutageUnderLoad(15));
+		await run("notifications node down", async () => {
+			const outcome = await consumerDown(10);
+			return { ...outcome, faults: `${outcome.faults}; ${outcome.confirmations} of ${outcome.paid} orders got exactly one confirmation` };
+		});
 		await run("orders killed after the reservation", () => crashDuringCheckout("after_reserve", 3));
 		await run("orders killed after the charge", () => crashDuringCheckout("after_charge", 3));
 	} finally {

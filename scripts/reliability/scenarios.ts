@@ -206,9 +206,47 @@ export async function redisOutageUnderLoad(rounds = 15): Promise<Outcome & { rea
 		}
 		await waitFor(() => (shop.nodes[0].cacher as any).connected === true, "the cacher to reconnect");
 		const load = `${rounds} rounds of 20 product reads + 5 checkouts`;
-		return { scenario: "Redis down during load", load, faults: `Redis killed for rounds ${Math.floor(rounds / 3) + 1}–${Math.floor((2 * rounds) / 3)}, then restarted`, reads, readErrors, ...tally(results), ...(await shop.count(new Map([[p.id, rounds * 5]]))) };
+		const counted = tally(results);
+		return {
+			scenario: "Redis down during load",
+			load,
+			faults: `Redis killed for rounds ${Math.floor(rounds / 3) + 1}–${Math.floor((2 * rounds) / 3)}, then restarted`,
+			reads,
+			readErrors,
+			refused: counted.refused,
+			serverErrors: counted.serverErrors + readErrors,
+			...(await shop.count(new Map([[p.id, rounds * 5]])))
+		};
 	} finally {
 		await shop.stop();
 		await redis.kill();
+	}
+}
+
+/**
+ * `orders` paid checkouts while the notifications node is down; it is started again afterwards and must
+ * record exactly one confirmation per order (the events wait in JetStream meanwhile).
+ */
+export async function consumerDown(orders = 10): Promise<Outcome & { confirmations: number }> {
+	const shop = await Shop.start("consumer", { services: ["products", "payments", "carts", "orders"] });
+	try {
+		const p = await shop.product(orders);
+		const results: PromiseSettledResult<Order>[] = [];
+		for (let i = 0; i < orders; i++) results.push(...(await Promise.allSettled([shop.checkout(await shop.shopper([p]))])));
+		const paidIds = results.filter(r => r.status === "fulfilled").map(r => (r as PromiseFulfilledResult<Order>).value.id);
+		shop.nodes.unshift(await startNode(`${shop.namespace}-notifications`, ["notifications"], { namespace: shop.namespace }));
+		const notifications = shop.store("notifications");
+		await waitFor(async () => (await notifications.count({ query: { kind: "order.paid" } })) >= paidIds.length, "the confirmations", 30_000);
+		const perOrder = await Promise.all(paidIds.map(orderId => notifications.count({ query: { orderId, kind: "order.paid" } })));
+		return {
+			scenario: "Notifications node down during checkouts",
+			load: `${orders} checkouts, then the node starts`,
+			faults: "notifications node not running while the events are published",
+			confirmations: perOrder.filter(n => n === 1).length,
+			...tally(results),
+			...(await shop.count(new Map([[p.id, orders]])))
+		};
+	} finally {
+		await shop.stop();
 	}
 }

@@ -3,7 +3,7 @@
  * product orders racing single-product ones, one Idempotency-Key sent 20 times at once, and Redis going down
  * under load, on nodes over the real NATS and Redis with MongoDB. Every count is read from the stores.
  */
-import { multiLineRace, raceForLastUnits, redisOutageUnderLoad, sameKeyTwenty } from "../../scripts/reliability/scenarios";
+import { consumerDown, multiLineRace, raceForLastUnits, redisOutageUnderLoad, sameKeyTwenty } from "../../scripts/reliability/scenarios";
 
 describe("reliability scenarios", () => {
 	it("sells exactly 50 units to 200 concurrent checkouts and charges exactly 50 times", async () => {
@@ -27,4 +27,9 @@ describe("reliability scenarios", () => {
 		const outcome = await redisOutageUnderLoad(9);
 		expect(outcome).toMatchObject({ readErrors: 0, serverErrors: 0, refused: 0, paid: 45, pending: 0, stockDrift: 0, doubleCharges: 0 });
 	}, 120_000);
+
+	it("records exactly one confirmation per order once the notifications node is back", async () => {
+		const outcome = await consumerDown(5);
+		expect(outcome).toMatchObject({ paid: 5, confirmations: 5, serverErrors: 0, pending: 0, stockDrift: 0 });
+	}, 60_000);
 });
