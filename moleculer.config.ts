@@ -2,6 +2,10 @@
  * Broker configuration for every node type, read by moleculer-runner (`--config`). The environment
  * variables of the README's table choose transporter, cacher, namespace and log level; `SERVICES` picks the
  * services a node hosts (none = all); `NODEID` names the node.
+ *
+ * The options themselves, fault tolerance included (request timeout, retry policy, circuit breaker,
+ * bulkhead, graceful-shutdown tracking, each set explicitly with its reason), are in
+ * lib/broker-options.ts, so the tests build their brokers with the very same values.
  */
 import { loadConfig } from "./lib/config";
 import { createBrokerOptions } from "./lib/broker-options";
