@@ -38,6 +38,22 @@ export interface ShopConfig {
 	adminPassword: string | null;
 	/** True when NODE_ENV=production. */
 	production: boolean;
+	/** Requests per minute per client on /api (RATE_LIMIT, default 600). */
+	rateLimit: number;
+	/** Requests per minute per client on /api/auth (AUTH_RATE_LIMIT, default 20). */
+	authRateLimit: number;
+	/** Failed logins per account within LOGIN_LOCK_SECONDS before login answers 429 (LOGIN_MAX_FAILURES, default 5). */
+	loginMaxFailures: number;
+	/** Seconds a failed login counts against its account (LOGIN_LOCK_SECONDS, default 900). */
+	loginLockSeconds: number;
+	/** Proxies whose X-Forwarded-For is believed (TRUSTED_PROXIES, proxy-addr syntax, default none). */
+	trustedProxies: string[];
+	/** Origins allowed by CORS (CORS_ORIGINS, comma-separated, default none: no CORS headers). */
+	corsOrigins: string[];
+}
+
+function list(value: string | undefined): string[] {
+	return (value ?? "").split(",").map(item => item.trim()).filter(Boolean);
 }
 
 /** Raised when the environment is unusable (for example no JWT_SECRET in production). */
@@ -61,15 +77,22 @@ function integer(name: string, value: string | undefined, fallback: number): num
 
 /**
  * Reads the shop configuration from `env`.
- * @throws ConfigError when NODE_ENV=production and JWT_SECRET is unset or the development secret, or when
- *   PORT/JWT_TTL is not an integer.
+ * @throws ConfigError when NODE_ENV=production and JWT_SECRET is unset, shorter than 32 characters or the
+ *   development secret, or ADMIN_PASSWORD is shorter than 12 characters; when CORS_ORIGINS holds "*"; when a
+ *   number (PORT, JWT_TTL, RATE_LIMIT…) is not a non-negative integer.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShopConfig {
 	const production = env.NODE_ENV === "production";
 	const jwtSecret = nonEmpty(env.JWT_SECRET);
-	if (production && (jwtSecret == null || jwtSecret === DEV_JWT_SECRET)) {
-		throw new ConfigError("JWT_SECRET must be set when NODE_ENV=production");
+	if (production && (jwtSecret == null || jwtSecret === DEV_JWT_SECRET || jwtSecret.length < 32)) {
+		throw new ConfigError("JWT_SECRET must be set to at least 32 characters when NODE_ENV=production");
 	}
+	const adminPassword = nonEmpty(env.ADMIN_PASSWORD);
+	if (production && adminPassword != null && adminPassword.length < 12) {
+		throw new ConfigError("ADMIN_PASSWORD must have at least 12 characters when NODE_ENV=production");
+	}
+	const corsOrigins = list(env.CORS_ORIGINS);
+	if (corsOrigins.includes("*")) throw new ConfigError("CORS_ORIGINS lists origins; '*' is not allowed");
 	return {
 		port: integer("PORT", env.PORT, 3000),
 		gatewayHost: nonEmpty(env.GATEWAY_HOST) ?? "0.0.0.0",
@@ -83,7 +106,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShopConfig {
 		jwtSecretIsDefault: jwtSecret == null,
 		jwtTtlSeconds: integer("JWT_TTL", env.JWT_TTL, 3600),
 		adminEmail: nonEmpty(env.ADMIN_EMAIL)?.toLowerCase() ?? null,
-		adminPassword: nonEmpty(env.ADMIN_PASSWORD),
-		production
+		adminPassword,
+		production,
+		rateLimit: integer("RATE_LIMIT", env.RATE_LIMIT, 600),
+		authRateLimit: integer("AUTH_RATE_LIMIT", env.AUTH_RATE_LIMIT, 20),
+		loginMaxFailures: integer("LOGIN_MAX_FAILURES", env.LOGIN_MAX_FAILURES, 5),
+		loginLockSeconds: integer("LOGIN_LOCK_SECONDS", env.LOGIN_LOCK_SECONDS, 900),
+		trustedProxies: list(env.TRUSTED_PROXIES),
+		corsOrigins
 	};
 }

@@ -32,6 +32,7 @@ export const ErrorTypes = {
 	PAYMENT_NOT_REFUNDABLE: "PAYMENT_NOT_REFUNDABLE",
 	IDEMPOTENCY_KEY_REUSED: "IDEMPOTENCY_KEY_REUSED",
 	CHECKOUT_IN_PROGRESS: "CHECKOUT_IN_PROGRESS",
+	TOO_MANY_LOGIN_ATTEMPTS: "TOO_MANY_LOGIN_ATTEMPTS",
 	/** Moleculer's own params-validation failure (fastest-validator), HTTP 422. */
 	VALIDATION_ERROR: "VALIDATION_ERROR"
 } as const;
@@ -196,6 +197,13 @@ export class IdempotencyKeyReusedError extends MoleculerClientError {
 export class CheckoutInProgressError extends MoleculerClientError {
 	constructor(orderId: string) {
 		super("A checkout with this Idempotency-Key is still in progress", 409, ErrorTypes.CHECKOUT_IN_PROGRESS, { orderId });
+	}
+}
+
+/** 429 TOO_MANY_LOGIN_ATTEMPTS: too many failed logins for this email; `data: { retryAfter }` in seconds. */
+export class TooManyLoginAttemptsError extends MoleculerClientError {
+	constructor(retryAfter: number) {
+		super("Too many failed logins; try again later", 429, ErrorTypes.TOO_MANY_LOGIN_ATTEMPTS, { retryAfter });
 	}
 }
 

@@ -8,7 +8,8 @@ import { loadConfig, type ShopConfig } from "../lib/config";
 import { issueToken } from "../lib/jwt";
 import { dummyPasswordHash, hashPassword, verifyPassword } from "../lib/password";
 import { requireCustomer } from "../lib/auth";
-import { CustomerNotFoundError, EmailTakenError, InvalidCredentialsError } from "../lib/errors";
+import { CustomerNotFoundError, EmailTakenError, InvalidCredentialsError, TooManyLoginAttemptsError } from "../lib/errors";
+import { LoginThrottle } from "../lib/login-throttle";
 import type { Meta, Role } from "../types/meta";
 
 /** A customer as every action returns it (no password, no hash). `createdAt` is ISO 8601. */
@@ -58,7 +59,7 @@ interface CustomersMethods {
 	startSession(doc: Record<string, any>): Promise<Session>;
 	ensureAdmin(email: string, password: string): Promise<void>;
 }
-type CustomersThis = DbServiceThis & CustomersMethods & { config: ShopConfig };
+type CustomersThis = DbServiceThis & CustomersMethods & { config: ShopConfig; throttle: LoginThrottle };
 
 const CustomersService: ServiceSchema<object, CustomersMethods, object, CustomersThis> = {
 	name: "customers",
@@ -92,14 +93,21 @@ const CustomersService: ServiceSchema<object, CustomersMethods, object, Customer
 
 		/**
 		 * Checks an email and password. An unknown email and a wrong password take the same scrypt work and
-		 * the same answer. @throws InvalidCredentialsError 401 INVALID_CREDENTIALS.
+		 * the same answer; LOGIN_MAX_FAILURES failures for one email lock it for LOGIN_LOCK_SECONDS.
+		 * @throws InvalidCredentialsError 401 INVALID_CREDENTIALS; TooManyLoginAttemptsError 429.
 		 */
 		login: {
 			params: loginParams,
 			async handler(ctx: Context<LoginParams, Meta>): Promise<Session> {
-				const doc = await this.adapter.findOne({ email: ctx.params.email.trim().toLowerCase() });
+				const email = ctx.params.email.trim().toLowerCase();
+				if (await this.throttle.locked(email)) throw new TooManyLoginAttemptsError(this.throttle.windowSeconds);
+				const doc = await this.adapter.findOne({ email });
 				const ok = await verifyPassword(ctx.params.password, doc?.passwordHash ?? (await dummyPasswordHash()));
-				if (!doc || !ok) throw new InvalidCredentialsError();
+				if (!doc || !ok) {
+					await this.throttle.fail(email);
+					throw new InvalidCredentialsError();
+				}
+				await this.throttle.reset(email);
 				return this.startSession(doc);
 			}
 		},
@@ -161,6 +169,7 @@ const CustomersService: ServiceSchema<object, CustomersMethods, object, Customer
 
 	created() {
 		this.config = loadConfig();
+		this.throttle = new LoginThrottle(this.broker.cacher, this.config.loginMaxFailures, this.config.loginLockSeconds);
 	},
 
 	async started() {

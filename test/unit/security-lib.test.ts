@@ -56,7 +56,14 @@ describe("configuration", () => {
 	it("refuses production without a real JWT_SECRET, and bad numbers", () => {
 		expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(ConfigError);
 		expect(() => loadConfig({ NODE_ENV: "production", JWT_SECRET: DEV_JWT_SECRET })).toThrow(ConfigError);
-		expect(loadConfig({ NODE_ENV: "production", JWT_SECRET: "s3cret" }).production).toBe(true);
+		expect(() => loadConfig({ NODE_ENV: "production", JWT_SECRET: "s3cret" })).toThrow(/32 characters/);
+		expect(loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(32) }).production).toBe(true);
+		expect(() => loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(32), ADMIN_PASSWORD: "short" })).toThrow(/ADMIN_PASSWORD/);
+		expect(() => loadConfig({ CORS_ORIGINS: "*" })).toThrow(/CORS_ORIGINS/);
+		expect(loadConfig({ CORS_ORIGINS: "https://a.example, https://b.example", TRUSTED_PROXIES: "loopback" })).toMatchObject({
+			corsOrigins: ["https://a.example", "https://b.example"],
+			trustedProxies: ["loopback"]
+		});
 		expect(() => loadConfig({ PORT: "80a" })).toThrow(ConfigError);
 	});
 
