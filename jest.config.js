@@ -18,7 +18,7 @@ module.exports = {
 	globalSetup: "<rootDir>/test/support/global-setup.ts",
 	globalTeardown: "<rootDir>/test/support/global-teardown.ts",
 	projects: [
-		project("memory", ["unit/**/*.test.ts", "services/**/*.test.ts", "http/**/*.test.ts"]),
+		project("memory", ["unit/**/*.test.ts", "services/**/*.test.ts", "http/**/*.test.ts", "security/**/*.test.ts"]),
 		project("mongo", ["services/**/*.test.ts"], ["<rootDir>/test/support/setup-mongo.ts"], ["<rootDir>/test/support/drop-mongo.ts"]),
 		project("cluster", ["cluster/**/*.test.ts"], ["<rootDir>/test/support/setup-mongo.ts"], ["<rootDir>/test/support/drop-mongo.ts"])
 	],

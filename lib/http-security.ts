@@ -38,3 +38,15 @@ export function clientAddressResolver(trustedProxies: readonly string[]): (req: 
 	const trust = proxyaddr.compile(trustedProxies.length > 0 ? [...trustedProxies] : []);
 	return req => proxyaddr(req as Parameters<typeof proxyaddr>[0], trust);
 }
+
+/** Keys that could reach an object's prototype when a parsed body is merged or copied. */
+const PROTOTYPE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/**
+ * A JSON.parse reviver that refuses prototype-pollution keys at any depth: the body parser then answers
+ * 400 and no action ever sees the body.
+ */
+export function rejectPrototypeKeys(key: string, value: unknown): unknown {
+	if (PROTOTYPE_KEYS.has(key)) throw new SyntaxError(`Forbidden key "${key}" in the request body`);
+	return value;
+}

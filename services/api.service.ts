@@ -9,7 +9,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
 import { loadConfig, type ShopConfig } from "../lib/config";
-import { clientAddressResolver, requestIdOf, securityHeaders } from "../lib/http-security";
+import { clientAddressResolver, rejectPrototypeKeys, requestIdOf, securityHeaders } from "../lib/http-security";
 import { verifyToken } from "../lib/jwt";
 import { AuthRequiredError, ForbiddenError, InvalidTokenError } from "../lib/errors";
 import { ACCESS_BY_ACTION, ROUTES } from "./api.routes";
@@ -61,7 +61,8 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 				.map(r => [prefix ? r.alias.replace(` ${prefix}`, " /") : r.alias, r.action])
 		),
 		authorization: true,
-		bodyParsers: { json: { strict: true, limit: "64kb" }, urlencoded: false },
+		// JSON only, 64 KB at most (413 beyond), no prototype-pollution keys (400).
+		bodyParsers: { json: { strict: true, limit: "64kb", reviver: rejectPrototypeKeys }, urlencoded: false },
 		// Per client address as the gateway sees it, per gateway node, per minute.
 		rateLimit: { window: 60_000, limit, headers: true, key: clientAddress },
 		onBeforeCall

@@ -3,7 +3,7 @@
  * node. Stock is changed only by the idempotent, atomic conditional updates of the stock reservation mixin
  * (`reserveStock`, `releaseStock`, `commitStock`, `restock`), never by read-then-write.
  */
-import type { Context, ServiceSchema } from "moleculer";
+import { Errors, type Context, type ServiceSchema } from "moleculer";
 import { DbMixin, type DbServiceThis } from "../mixins/db.mixin";
 import { CacheCleanerMixin } from "../mixins/cache-cleaner.mixin";
 import { productFieldRules, type ProductInput } from "./domain/catalog";
@@ -102,6 +102,17 @@ interface ProductsMethods {
 }
 type ProductsThis = DbServiceThis & ProductsMethods & { settings: ProductsSettings };
 
+/**
+ * Refuses `null` for any field: fastest-validator lets an optional field be null, and a product field must
+ * never be stored as null. @throws ValidationError 422 naming the fields.
+ */
+function assertNoNulls(params: object): void {
+	const fields = Object.entries(params).filter(([, value]) => value === null).map(([field]) => field);
+	if (fields.length > 0) {
+		throw new Errors.ValidationError("Parameters validation error!", "VALIDATION_ERROR", fields.map(field => ({ type: "required", field, message: `The '${field}' field must not be null.` })) as never);
+	}
+}
+
 /** Fills the optional fields of `input` with their defaults. */
 function withDefaults(input: ProductInput): Required<ProductInput> {
 	return { description: "", brand: "", currency: DEFAULT_CURRENCY, ...input };
@@ -171,6 +182,7 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, 
 		create: {
 			params: createParams,
 			async handler(ctx: Context<CreateParams, Meta>): Promise<Product> {
+				assertNoNulls(ctx.params);
 				const now = new Date().toISOString();
 				try {
 					const doc = await this.adapter.insert({ _id: this.newId(), ...withDefaults(ctx.params), createdAt: now, updatedAt: now });
@@ -189,6 +201,7 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, 
 		update: {
 			params: updateParams,
 			async handler(ctx: Context<UpdateParams, Meta>): Promise<Product> {
+				assertNoNulls(ctx.params);
 				const { id, ...fields } = ctx.params;
 				await this.findProduct(id);
 				try {
@@ -221,6 +234,7 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, 
 		import: {
 			params: importParams,
 			async handler(ctx: Context<ImportParams, Meta>): Promise<ImportResult> {
+				ctx.params.products.forEach(assertNoNulls);
 				return this.upsertProducts(ctx.params.products, ctx);
 			}
 		}
