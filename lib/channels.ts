@@ -11,6 +11,9 @@
  *   publishes it again later (`mixins/order-saga.mixin.ts`).
  * - A failed dead-letter publish is logged and the message acknowledged, i.e. lost: `ShopNatsAdapter`
  *   rethrows instead, so the message is not acknowledged and JetStream redelivers it after `ack_wait`.
+ * - Two replicas of a service starting at once both try to create the group's durable consumer; the loser
+ *   fails with "consumer name already in use" and its node stops: `ShopNatsAdapter` retries the subscription,
+ *   which then binds to the consumer the other replica created.
  */
 import { Adapters, Middleware, NatsAdapter } from "@moleculer/channels";
 import type { Middleware as MoleculerMiddleware, Service, ServiceBroker, ServiceSchema } from "moleculer";
@@ -32,6 +35,20 @@ const SECOND_NS = 1_000_000_000;
 
 /** The NATS adapter, except that a failed dead-letter publish leaves the message for redelivery. */
 export class ShopNatsAdapter extends (Adapters.NATS as typeof NatsAdapter) {
+	/** Subscribes, retrying (up to 5 times, 200 ms × attempt apart) when a replica created the consumer meanwhile. */
+	override async subscribe(chan: { id: string }): Promise<void> {
+		for (let attempt = 1; ; attempt++) {
+			try {
+				return await super.subscribe(chan);
+			} catch (err) {
+				if (attempt >= 5 || !/consumer name already in use/.test(String((err as Error).message))) throw err;
+				(this as unknown as { activeMessages: Map<string, unknown> }).activeMessages.delete(chan.id);
+				this.logger.info(`Consumer of ${chan.id} was created by another replica; binding to it.`);
+				await new Promise(resolve => setTimeout(resolve, 200 * attempt));
+			}
+		}
+	}
+
 	override async moveToDeadLetter(chan: Parameters<NatsAdapter["moveToDeadLetter"]>[0], message: Parameters<NatsAdapter["moveToDeadLetter"]>[1]) {
 		await this.publish(chan.deadLettering.queueName!, message.data, {
 			raw: true,

@@ -36,6 +36,7 @@ declare module "@moleculer/channels" {
 		/** JetStream manager of the adapter's connection (set once connected). */
 		manager: any;
 		moveToDeadLetter(chan: { name: string; group: string; deadLettering: DeadLettering }, message: JsMessage): Promise<void>;
+		subscribe(chan: object): Promise<void>;
 	}
 
 	export const Adapters: { Base: typeof BaseAdapter; NATS: typeof NatsAdapter; Fake: typeof BaseAdapter };

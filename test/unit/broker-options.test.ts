@@ -57,3 +57,23 @@ describe("cachers", () => {
 		});
 	});
 });
+
+describe("JetStream adapter", () => {
+	it("binds to a consumer another replica created at the same moment instead of failing", async () => {
+		const { Adapters } = require("@moleculer/channels");
+		const { ShopNatsAdapter } = require("../../lib/channels");
+		const inUse = Object.assign(new Error("consumer name already in use"), { code: "400" });
+		const base = jest.spyOn(Adapters.NATS.prototype, "subscribe").mockRejectedValueOnce(inUse).mockResolvedValueOnce(undefined);
+		try {
+			const adapter = new ShopNatsAdapter({ nats: { url: "nats://127.0.0.1:4222" } });
+			adapter.logger = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
+			adapter.activeMessages = new Map([["chan-1", []]]);
+			await adapter.subscribe({ id: "chan-1" });
+			expect(base).toHaveBeenCalledTimes(2);
+			base.mockRejectedValueOnce(new Error("stream not found"));
+			await expect(adapter.subscribe({ id: "chan-2" })).rejects.toThrow("stream not found");
+		} finally {
+			base.mockRestore();
+		}
+	});
+});
