@@ -20,7 +20,11 @@ export function createBrokerOptions(config: ShopConfig, nodeID?: string, service
 		nodeID: nodeID || `${os.hostname()}-${services}-${process.pid}`,
 		logger: { type: "Console", options: { level: config.logLevel, formatter: "short", colors: Boolean(process.stdout.isTTY) } },
 		logLevel: config.logLevel as BrokerOptions["logLevel"],
-		transporter: (config.transporter ?? undefined) as BrokerOptions["transporter"],
+		// Credentials travel in TRANSPORTER (nats://user:password@host:4222, or a token as the user); TLS
+		// files come from NATS_TLS_*. Nothing secret is in the code or the image.
+		transporter: (config.transporter && config.natsTls
+			? { type: "NATS", options: { url: config.transporter, tls: config.natsTls } }
+			: (config.transporter ?? undefined)) as BrokerOptions["transporter"],
 		cacher: createCacher(config.cacher),
 		serializer: "JSON",
 		// Durable events (order.paid, order.cancelled, payment.refunded) over NATS JetStream: lib/channels.ts.

@@ -50,6 +50,8 @@ export interface ShopConfig {
 	trustedProxies: string[];
 	/** Origins allowed by CORS (CORS_ORIGINS, comma-separated, default none: no CORS headers). */
 	corsOrigins: string[];
+	/** TLS files for the NATS connection (NATS_TLS_CA, NATS_TLS_CERT, NATS_TLS_KEY), each optional. */
+	natsTls: { caFile?: string; certFile?: string; keyFile?: string } | null;
 }
 
 function list(value: string | undefined): string[] {
@@ -113,6 +115,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShopConfig {
 		loginMaxFailures: integer("LOGIN_MAX_FAILURES", env.LOGIN_MAX_FAILURES, 5),
 		loginLockSeconds: integer("LOGIN_LOCK_SECONDS", env.LOGIN_LOCK_SECONDS, 900),
 		trustedProxies: list(env.TRUSTED_PROXIES),
-		corsOrigins
+		corsOrigins,
+		natsTls:
+			env.NATS_TLS_CA || env.NATS_TLS_CERT || env.NATS_TLS_KEY
+				? { caFile: nonEmpty(env.NATS_TLS_CA) ?? undefined, certFile: nonEmpty(env.NATS_TLS_CERT) ?? undefined, keyFile: nonEmpty(env.NATS_TLS_KEY) ?? undefined }
+				: null
 	};
 }

@@ -33,6 +33,12 @@ describe("broker options", () => {
 		expect(IDEMPOTENT_RETRY.check!(new InsufficientStockError(["p"]))).toBe(false);
 	});
 
+	it("takes NATS TLS files from the environment", () => {
+		const tls = createBrokerOptions(loadConfig({ TRANSPORTER: "nats://u:p@nats:4222", NATS_TLS_CA: "/run/secrets/ca.pem" })).transporter;
+		expect(tls).toEqual({ type: "NATS", options: { url: "nats://u:p@nats:4222", tls: { caFile: "/run/secrets/ca.pem" } } });
+		expect(options.transporter).toBe("nats://127.0.0.1:4222");
+	});
+
 	it("balances in the broker when there is no transporter", () => {
 		expect(createBrokerOptions(loadConfig({})).disableBalancer).toBe(false);
 	});
