@@ -4,11 +4,27 @@
  * production settings.
  */
 import os from "node:os";
-import type { BrokerOptions } from "moleculer";
+import type { Server } from "node:http";
+import type { BrokerOptions, ServiceBroker } from "moleculer";
 import type { ShopConfig } from "./config";
 import { createCacher } from "./cacher";
 import { ShopErrorRegenerator } from "./errors";
 import { createChannelsMiddleware } from "./channels";
+import { startHealthServer } from "./health";
+
+/** Broker hooks that run the health server on `port` for the broker's life (nothing when `port` is 0). */
+function healthHooks(port: number): Pick<BrokerOptions, "started" | "stopped"> {
+	if (port <= 0) return {};
+	const servers = new WeakMap<ServiceBroker, Server>();
+	return {
+		async started(broker: ServiceBroker) {
+			servers.set(broker, await startHealthServer(broker, port));
+		},
+		async stopped(broker: ServiceBroker) {
+			await new Promise(resolve => servers.get(broker)?.close(resolve) ?? resolve(null));
+		}
+	};
+}
 
 /**
  * Broker options for `config`. `nodeID` defaults to `<hostname>-<services>-<pid>`.
@@ -62,6 +78,10 @@ export function createBrokerOptions(config: ShopConfig, nodeID?: string, service
 		// Re-announcing services (INFO) re-creates those NATS subscriptions, and a request published in between
 		// is lost; announce at once at start instead of once more, debounced, after the node is already serving.
 		transit: { serviceChangedDebounceTime: 0 } as BrokerOptions["transit"],
+		// Prometheus metrics (Moleculer's built-in reporter) on METRICS_PORT/metrics.
+		metrics: config.metricsPort > 0 ? { enabled: true, reporter: [{ type: "Prometheus", options: { port: config.metricsPort, path: "/metrics" } }] } : { enabled: false },
+		// /live and /ready on HEALTH_PORT for the Kubernetes probes (lib/health.ts).
+		...healthHooks(config.healthPort),
 		// Without a transporter (one node), calls rotate over local instances; local services are preferred.
 		registry: { strategy: "RoundRobin", preferLocal: true }
 	};

@@ -50,6 +50,10 @@ export interface ShopConfig {
 	trustedProxies: string[];
 	/** Origins allowed by CORS (CORS_ORIGINS, comma-separated, default none: no CORS headers). */
 	corsOrigins: string[];
+	/** Port of /live and /ready on every node (HEALTH_PORT, default 3001; 0 = off). */
+	healthPort: number;
+	/** Port of the Prometheus /metrics endpoint on every node (METRICS_PORT, default 3030; 0 = off). */
+	metricsPort: number;
 	/** TLS files for the NATS connection (NATS_TLS_CA, NATS_TLS_CERT, NATS_TLS_KEY), each optional. */
 	natsTls: { caFile?: string; certFile?: string; keyFile?: string } | null;
 }
@@ -116,6 +120,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShopConfig {
 		loginLockSeconds: integer("LOGIN_LOCK_SECONDS", env.LOGIN_LOCK_SECONDS, 900),
 		trustedProxies: list(env.TRUSTED_PROXIES),
 		corsOrigins,
+		healthPort: integer("HEALTH_PORT", env.HEALTH_PORT, 3001),
+		metricsPort: integer("METRICS_PORT", env.METRICS_PORT, 3030),
 		natsTls:
 			env.NATS_TLS_CA || env.NATS_TLS_CERT || env.NATS_TLS_KEY
 				? { caFile: nonEmpty(env.NATS_TLS_CA) ?? undefined, certFile: nonEmpty(env.NATS_TLS_CERT) ?? undefined, keyFile: nonEmpty(env.NATS_TLS_KEY) ?? undefined }

@@ -4,7 +4,8 @@
  * Mongo-wire server when it is unset. Prints the gateway URL; Ctrl-C or SIGTERM stops every child.
  *
  * Options: `--<type>=<count>` per node type (e.g. `--products=3`), `--port=<gateway port>` (default PORT or
- * 3000; api replica i listens on port + i). Environment: TRANSPORTER (default nats://127.0.0.1:4222),
+ * 3000; api replica i listens on port + i). Node k (0, 1, …) serves /live and /ready on port + 1000 + k and
+ * /metrics on port + 2000 + k. Environment: TRANSPORTER (default nats://127.0.0.1:4222),
  * CACHER (default redis://127.0.0.1:6379), NAMESPACE (default "dev"), and everything the nodes read.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -32,6 +33,10 @@ export interface ClusterOptions {
 	distDir?: string;
 	/** How long to wait for the gateway to see every service, in ms (default 60 000). */
 	readyTimeoutMs?: number;
+	/** First health port: node k gets healthPortBase + k (default: HEALTH_PORT of the env, shared, 0 = off). */
+	healthPortBase?: number;
+	/** First metrics port: node k gets metricsPortBase + k (default: METRICS_PORT of the env). */
+	metricsPortBase?: number;
 	/** Extra environment for the nodes of one type (e.g. `{ orders: { ORDER_RECOVERY_AFTER: "5" } }`). */
 	nodeEnv?: Partial<Record<NodeType, NodeJS.ProcessEnv>>;
 }
@@ -40,6 +45,8 @@ export interface ClusterNode {
 	nodeID: string;
 	type: NodeType;
 	process: ChildProcess;
+	/** Port of the node's /live and /ready (0 = none). */
+	healthPort: number;
 }
 
 export interface Cluster {
@@ -124,6 +131,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 	const addNode = (type: NodeType, extraEnv: NodeJS.ProcessEnv = {}): ClusterNode => {
 		const i = (started[type] = (started[type] ?? 0) + 1);
 		const nodeID = `${os.hostname()}-${type}-${i}`;
+		const k = nodes.length;
+		const healthPort = options.healthPortBase ? options.healthPortBase + k : Number(baseEnv.HEALTH_PORT ?? 0);
+		const metricsPort = options.metricsPortBase ? options.metricsPortBase + k : Number(baseEnv.METRICS_PORT ?? 0);
 		const env = {
 			...baseEnv,
 			...options.nodeEnv?.[type],
@@ -135,7 +145,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 			SERVICES: type,
 			SERVICEDIR: path.join(distDir, "services"),
 			NODEID: nodeID,
-			PORT: String(port + i - 1)
+			PORT: String(port + i - 1),
+			HEALTH_PORT: String(healthPort),
+			METRICS_PORT: String(metricsPort)
 		};
 		const child = spawn(process.execPath, [runner, "--config", path.join(distDir, "moleculer.config.js")], { env, stdio: ["ignore", "pipe", "pipe"] });
 		for (const stream of [child.stdout!, child.stderr!]) readline.createInterface({ input: stream }).on("line", line => log(`[${type}-${i}] ${line}`));
@@ -144,7 +156,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 			log(`[cluster] node ${nodeID} exited (${signal ?? `code ${code}`})`);
 			if (phase === "starting") failure ??= `Node ${nodeID} exited during start (${signal ?? `code ${code}`})`;
 		});
-		const node = { nodeID, type, process: child };
+		const node = { nodeID, type, process: child, healthPort };
 		nodes.push(node);
 		return node;
 	};
@@ -176,9 +188,12 @@ export function parseArgs(argv: readonly string[]): Pick<ClusterOptions, "counts
 
 if (require.main === module) {
 	(async () => {
-		const cluster = await startCluster(parseArgs(process.argv.slice(2)));
+		const args = parseArgs(process.argv.slice(2));
+		const port = args.port ?? Number(process.env.PORT || 3000);
+		const cluster = await startCluster({ ...args, healthPortBase: port + 1000, metricsPortBase: port + 2000 });
 		const summary = NODE_TYPES.map(type => `${type}×${cluster.nodes.filter(n => n.type === type).length}`).join(", ");
-		console.log(`\n[cluster] ${cluster.nodes.length} nodes up (${summary}). Gateway: ${cluster.url}\n[cluster] Ctrl-C stops every node.\n`);
+		const health = cluster.nodes.map(n => `  ${n.nodeID}: http://localhost:${n.healthPort}/ready`).join("\n");
+		console.log(`\n[cluster] ${cluster.nodes.length} nodes up (${summary}). Gateway: ${cluster.url}\n[cluster] Health:\n${health}\n[cluster] Ctrl-C stops every node.\n`);
 		let stopping = false;
 		const shutdown = (signal: string) => {
 			if (stopping) return;

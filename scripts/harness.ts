@@ -60,9 +60,9 @@ export function uniqueNamespace(label: string): string {
 export async function startNode(
 	nodeID: string,
 	services: ServiceName[],
-	options: { namespace: string; transporter?: string; cacher?: string; seed?: boolean }
+	options: { namespace: string; transporter?: string; cacher?: string; seed?: boolean; env?: NodeJS.ProcessEnv }
 ): Promise<ServiceBroker> {
-	const config = loadConfig({ ...process.env, NAMESPACE: options.namespace, TRANSPORTER: options.transporter ?? NATS_URL, CACHER: options.cacher ?? REDIS_URL });
+	const config = loadConfig({ ...process.env, ...options.env, NAMESPACE: options.namespace, TRANSPORTER: options.transporter ?? NATS_URL, CACHER: options.cacher ?? REDIS_URL });
 	const broker = new ServiceBroker({ ...createBrokerOptions(config, nodeID), logger: false, dependencyInterval: 50 } as never);
 	for (const name of services) {
 		const schema = SERVICES[name] as any;

@@ -6,6 +6,7 @@
 import type { Cluster } from "../../scripts/cluster";
 import { client } from "../http/client";
 import { deleteStreams, startTestCluster } from "./support";
+import { freePort } from "../../scripts/mongo-wire";
 
 describe("the cluster as separate processes", () => {
 	let cluster: Cluster;
@@ -13,7 +14,7 @@ describe("the cluster as separate processes", () => {
 	let namespace: string;
 
 	beforeAll(async () => {
-		({ cluster, namespace } = await startTestCluster("processes"));
+		({ cluster, namespace } = await startTestCluster("processes", { healthPortBase: await freePort() }));
 		http = client(cluster.url);
 	}, 120_000);
 	afterAll(async () => {
@@ -25,6 +26,14 @@ describe("the cluster as separate processes", () => {
 		const byType = cluster.nodes.reduce<Record<string, number>>((acc, node) => ({ ...acc, [node.type]: (acc[node.type] ?? 0) + 1 }), {});
 		expect(byType).toEqual({ api: 1, customers: 1, products: 2, carts: 1, notifications: 1, orders: 1, payments: 1 });
 		expect(new Set(cluster.nodes.map(node => node.process.pid)).size).toBe(8);
+	});
+
+	it("serves /live and /ready on every node", async () => {
+		for (const node of cluster.nodes) {
+			const live = await fetch(`http://127.0.0.1:${node.healthPort}/live`);
+			const ready = await fetch(`http://127.0.0.1:${node.healthPort}/ready`);
+			expect(`${node.nodeID} ${live.status} ${ready.status}`).toBe(`${node.nodeID} 200 200`);
+		}
 	});
 
 	it("buys a product through the gateway", async () => {
