@@ -1,6 +1,7 @@
 /**
  * Jest: TypeScript through ts-jest (type-checking is `tsc --noEmit` in `npm test`). Three projects:
- * - memory: unit, service and HTTP tests with in-memory NeDB stores;
+ * - memory: unit, service, HTTP and security tests with in-memory NeDB stores, and the offline checks of
+ *   the Dockerfile, compose, Kubernetes manifests and Terraform (test/deploy);
  * - mongo: the same service tests against MongoDB (MONGO_URI, or the Mongo-wire test server);
  * - cluster: several brokers over the real NATS and Redis, and the multi-process cluster.
  * The global setup checks NATS and Redis and starts the Mongo-wire server once for the whole run.
@@ -18,7 +19,7 @@ module.exports = {
 	globalSetup: "<rootDir>/test/support/global-setup.ts",
 	globalTeardown: "<rootDir>/test/support/global-teardown.ts",
 	projects: [
-		project("memory", ["unit/**/*.test.ts", "services/**/*.test.ts", "http/**/*.test.ts", "security/**/*.test.ts"]),
+		project("memory", ["unit/**/*.test.ts", "services/**/*.test.ts", "http/**/*.test.ts", "security/**/*.test.ts", "deploy/**/*.test.ts"]),
 		project("mongo", ["services/**/*.test.ts"], ["<rootDir>/test/support/setup-mongo.ts"], ["<rootDir>/test/support/drop-mongo.ts"]),
 		project("cluster", ["cluster/**/*.test.ts"], ["<rootDir>/test/support/setup-mongo.ts"], ["<rootDir>/test/support/drop-mongo.ts"])
 	],

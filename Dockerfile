@@ -1,0 +1,36 @@
+# syntax=docker/dockerfile:1
+# moleculer-shop: one image for every node type; SERVICES picks the node type at run time
+# (api, customers, products, carts, orders, payments, notifications; unset = all in one process).
+# The base tag is pinned to the Node version package.json pins for npm scripts.
+
+# --- build: dev dependencies, TypeScript compile -------------------------------------------------------
+FROM node:24.21.0-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json moleculer.config.ts ./
+COPY services ./services
+COPY mixins ./mixins
+COPY lib ./lib
+COPY types ./types
+COPY scripts ./scripts
+RUN npm run build
+
+# --- run: production dependencies only, non-root ------------------------------------------------------
+FROM node:24.21.0-bookworm-slim AS run
+ENV NODE_ENV=production \
+    SERVICEDIR=dist/services \
+    PORT=3000 \
+    HEALTH_PORT=3001 \
+    METRICS_PORT=3030
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# The official image's unprivileged user (uid 1000). No secret is baked in: JWT_SECRET and the others come
+# from the environment (Kubernetes Secrets, compose's environment).
+USER node
+EXPOSE 3000 3001 3030
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.HEALTH_PORT || 3001) + '/live').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "node_modules/moleculer/bin/moleculer-runner.js", "--config", "dist/moleculer.config.js"]
