@@ -118,7 +118,7 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 				const started = process.hrtime.bigint();
 				res.once("finish", () => {
 					const ms = Number(process.hrtime.bigint() - started) / 1e6;
-					const path = (req.url ?? "").split("?")[0];
+					const path = (((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url) ?? "").split("?")[0];
 					this.logger.info(`${requestId} ${this.clientAddress(req)} ${req.method} ${path} ${res.statusCode} ${ms.toFixed(1)} ms`);
 				});
 				this.headers(req, res, () => (ApiGateway as any).methods.httpHandler.call(this, req, res, next));
