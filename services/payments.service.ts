@@ -54,6 +54,7 @@ interface OrderParams {
 }
 
 interface PaymentsMethods {
+	recordOnce(orderId: string, fields: Record<string, unknown>): Promise<Payment>;
 	findByOrder(orderId: string): Promise<Record<string, any> | null>;
 	toPayment(doc: unknown): Promise<Payment>;
 }
@@ -84,16 +85,7 @@ const PaymentsService: ServiceSchema<object, PaymentsMethods, object, PaymentsTh
 				const existing = await this.findByOrder(orderId);
 				if (existing) return this.toPayment(existing);
 				if (!isPaymentToken(paymentToken)) throw new InvalidPaymentTokenError();
-				const decision = decideCharge(paymentToken);
-				const now = new Date().toISOString();
-				try {
-					const doc = await this.adapter.insert({ _id: this.newId(), orderId, amount, currency, ...decision, createdAt: now, updatedAt: now });
-					return this.toPayment(doc);
-				} catch (err) {
-					if (!this.isDuplicateKeyError(err)) throw err;
-					// A concurrent charge for the same order won the unique index: answer with its result.
-					return this.toPayment(await this.findByOrder(orderId));
-				}
+				return this.recordOnce(orderId, { amount, currency, ...decideCharge(paymentToken) });
 			}
 		},
 
@@ -139,18 +131,26 @@ const PaymentsService: ServiceSchema<object, PaymentsMethods, object, PaymentsTh
 				const { orderId } = ctx.params;
 				const existing = await this.findByOrder(orderId);
 				if (existing) return this.toPayment(existing);
-				const now = new Date().toISOString();
-				try {
-					return this.toPayment(await this.adapter.insert({ _id: this.newId(), orderId, amount: 0, currency: "XXX", status: "voided", createdAt: now, updatedAt: now }));
-				} catch (err) {
-					if (!this.isDuplicateKeyError(err)) throw err;
-					return this.toPayment(await this.findByOrder(orderId));
-				}
+				return this.recordOnce(orderId, { amount: 0, currency: "XXX", status: "voided" });
 			}
 		}
 	},
 
 	methods: {
+		/**
+		 * Stores `fields` as the payment of `orderId` unless one exists; the unique index on `orderId` decides
+		 * between concurrent callers, and the loser answers with the winner's payment.
+		 */
+		async recordOnce(orderId: string, fields: Record<string, unknown>): Promise<Payment> {
+			const now = new Date().toISOString();
+			try {
+				return this.toPayment(await this.adapter.insert({ _id: this.newId(), orderId, ...fields, createdAt: now, updatedAt: now }));
+			} catch (err) {
+				if (!this.isDuplicateKeyError(err)) throw err;
+				return this.toPayment(await this.findByOrder(orderId));
+			}
+		},
+
 		findByOrder(orderId: string) {
 			return this.adapter.findOne({ orderId });
 		},
