@@ -95,3 +95,37 @@ describe("docker-compose.yml", () => {
 		}
 	});
 });
+
+describe("compose, Kubernetes and the code agree", () => {
+	const compose = YAML.parse(read("docker-compose.yml"), { merge: true });
+	const k8sDocs = fs
+		.readdirSync(path.join(ROOT, "k8s/base/nodes"))
+		.filter(f => f.endsWith(".yaml"))
+		.flatMap(f => YAML.parseAllDocuments(read(`k8s/base/nodes/${f}`)).map(d => d.toJSON()))
+		.filter(Boolean);
+	const configMap = YAML.parse(read("k8s/base/config.yaml")).data as Record<string, string>;
+	// Where the nodes read their environment: the configuration, and the order saga's recovery delay.
+	const configSource = read("lib/config.ts") + read("mixins/order-saga.mixin.ts");
+
+	it("name the same node types", () => {
+		const k8sTypes = k8sDocs
+			.filter((d: any) => d.kind === "Deployment")
+			// node-defaults.yaml is a patch merged into every Deployment: it names no node type.
+			.map((d: any) => d.spec?.template?.spec?.containers?.[0]?.env?.find((e: any) => e.name === "SERVICES")?.value)
+			.filter(Boolean)
+			.sort();
+		const composeTypes = Object.values(compose.services as Record<string, any>).map(s => s.environment?.SERVICES).filter(Boolean).sort();
+		expect(k8sTypes).toEqual(composeTypes);
+		expect(k8sTypes).toEqual(nodeTypes());
+	});
+
+	it("set only variables the code reads, with the ports the code defaults to", () => {
+		const envFile = Object.fromEntries(read("compose.env").split("\n").filter(l => /^[A-Z_]+=/.test(l)).map(l => l.split("=")));
+		for (const key of [...Object.keys(configMap), ...Object.keys(envFile)]) expect(`${key}: ${configSource.includes(`env.${key}`)}`).toBe(`${key}: true`);
+		for (const [key, fallback] of [["PORT", 3000], ["HEALTH_PORT", 3001], ["METRICS_PORT", 3030]] as const) {
+			expect(configSource).toContain(`integer("${key}", env.${key}, ${fallback})`);
+			expect(Number(configMap[key])).toBe(fallback);
+			expect(Number(envFile[key])).toBe(fallback);
+		}
+	});
+});
