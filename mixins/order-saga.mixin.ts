@@ -81,6 +81,9 @@ export const OrderSagaMixin: Partial<ServiceSchema> = {
 		async settleCheckout(this: SagaThis, ctx: Context, order: Record<string, any>, payment: Payment) {
 			const items = stockLines(order.items);
 			if (payment.status === "captured" || payment.status === "refunded") {
+				// The hold becomes permanent first: a crash between the two steps leaves a pending order, which
+				// recovery pays (commitStock again is a no-op), never a paid order with a hold left behind.
+				await ctx.call("products.commitStock", { reservationId: order._id, items });
 				const outbox: OutboxEntry[] = [{ channel: CHANNELS.ORDER_PAID, payload: orderEvent(order) }];
 				const paid = await this.moveOrder(order._id, "pending", "paid", {
 					step: "paid",
@@ -88,7 +91,6 @@ export const OrderSagaMixin: Partial<ServiceSchema> = {
 					outbox,
 					outboxPending: true
 				});
-				await ctx.call("products.commitStock", { reservationId: order._id, items });
 				if (paid) await this.publishOutbox(order._id);
 				return paid ?? (await this.adapter.findById(order._id))!;
 			}
