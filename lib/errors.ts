@@ -33,6 +33,8 @@ export const ErrorTypes = {
 	IDEMPOTENCY_KEY_REUSED: "IDEMPOTENCY_KEY_REUSED",
 	CHECKOUT_IN_PROGRESS: "CHECKOUT_IN_PROGRESS",
 	TOO_MANY_LOGIN_ATTEMPTS: "TOO_MANY_LOGIN_ATTEMPTS",
+	CART_FULL: "CART_FULL",
+	CART_BUSY: "CART_BUSY",
 	/** Moleculer's own params-validation failure (fastest-validator), HTTP 422. */
 	VALIDATION_ERROR: "VALIDATION_ERROR"
 } as const;
@@ -204,6 +206,20 @@ export class CheckoutInProgressError extends MoleculerClientError {
 export class TooManyLoginAttemptsError extends MoleculerClientError {
 	constructor(retryAfter: number) {
 		super("Too many failed logins; try again later", 429, ErrorTypes.TOO_MANY_LOGIN_ATTEMPTS, { retryAfter });
+	}
+}
+
+/** 422 CART_FULL: a cart holds at most `max` line items. `data: { max }`. */
+export class CartFullError extends MoleculerClientError {
+	constructor(max: number) {
+		super(`A cart holds at most ${max} line items`, 422, ErrorTypes.CART_FULL, { max });
+	}
+}
+
+/** 409 CART_BUSY: the cart changed under this request too many times in a row; retry. */
+export class CartBusyError extends MoleculerClientError {
+	constructor() {
+		super("The cart is being changed by other requests; retry", 409, ErrorTypes.CART_BUSY);
 	}
 }
 

@@ -138,7 +138,8 @@ export const OrderSagaMixin: Partial<ServiceSchema> = {
 		/** Drives every order unfinished for longer than the recovery delay to a terminal state. Answers how many. */
 		async recoverOrders(this: SagaThis): Promise<number> {
 			const before = new Date(Date.now() - recoveryAfterSeconds() * 1000).toISOString();
-			const stuck = await this.adapter.find({ query: { $or: [{ status: "pending" }, { step: "cancelling" }], updatedAt: { $lt: before } }, limit: 100 });
+			// Oldest first; an order that fails to recover is touched, so it goes to the back and cannot starve the rest.
+			const stuck = await this.adapter.find({ query: { $or: [{ status: "pending" }, { step: "cancelling" }], updatedAt: { $lt: before } }, sort: ["updatedAt"], limit: 100 });
 			const ctx = { call: (action: string, params: object) => this.broker.call(action, params) } as unknown as Context;
 			let done = 0;
 			for (const order of stuck) {
@@ -153,6 +154,7 @@ export const OrderSagaMixin: Partial<ServiceSchema> = {
 					this.logger.warn(`Recovered order ${order._id} (was ${order.status}/${order.step}).`);
 				} catch (err) {
 					this.logger.error(`Could not recover order ${order._id}; will retry.`, err);
+					await this.adapter.updateMany({ _id: order._id }, { $set: { updatedAt: new Date().toISOString() } });
 				}
 			}
 			const unsent = await this.adapter.find({ query: { outboxPending: true, updatedAt: { $lt: before } }, limit: 100 });

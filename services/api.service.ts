@@ -148,7 +148,8 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 			reformatError(err: { name: string; message: string; code: number; type?: string; data?: unknown }) {
 				const { name, message, code, type, data } = err;
 				const internal = !(code >= 400 && code < 500);
-				if (internal && this.config.production) return { name: "InternalServerError", message: "Internal server error", code: 500, type: "INTERNAL" };
+				// The status stays (503, 504 and 500 mean different things to a client); the message does not.
+				if (internal && this.config.production) return { name: "ServerError", message: "Internal server error", code: code >= 500 && code < 600 ? code : 500, type: "INTERNAL" };
 				return { name, message, code, type, data };
 			}
 		},

@@ -7,8 +7,9 @@
 import type { Context, ServiceSchema } from "moleculer";
 import { DbMixin, type DbServiceThis } from "../mixins/db.mixin";
 import { requireCustomer } from "../lib/auth";
-import { CartItemNotFoundError, CurrencyMismatchError, InsufficientStockError, LineQuantityLimitError } from "../lib/errors";
+import { CartBusyError, CartFullError, CartItemNotFoundError, CurrencyMismatchError, InsufficientStockError, LineQuantityLimitError } from "../lib/errors";
 import {
+	MAX_CART_LINES,
 	MAX_LINE_QUANTITY,
 	checkLineQuantity,
 	lineQuantity,
@@ -123,6 +124,7 @@ const CartsService: ServiceSchema<object, CartsMethods, object, CartsThis> = {
 			async handler(ctx: Context<AddItemParams, Meta>): Promise<PricedCart> {
 				const { productId, quantity } = ctx.params;
 				const lines = await this.mutate(requireCustomer(ctx).id, async current => {
+					if (lineQuantity(current, productId) === 0 && current.length >= MAX_CART_LINES) throw new CartFullError(MAX_CART_LINES);
 					const next = lineQuantity(current, productId) + quantity;
 					await this.checkLine(ctx, current, productId, next);
 					return setLineQuantity(current, productId, next);
@@ -223,7 +225,7 @@ const CartsService: ServiceSchema<object, CartsMethods, object, CartsThis> = {
 				);
 				if (written === 1) return items;
 			}
-			throw new Error(`Cart of ${customerId} is changing too often to update`);
+			throw new CartBusyError();
 		},
 
 		async priced(ctx: Context<unknown, Meta>, lines: CartLine[]): Promise<PricedCart> {

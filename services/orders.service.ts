@@ -12,7 +12,6 @@ import { isAdmin, requireCustomer } from "../lib/auth";
 import {
 	CheckoutInProgressError,
 	EmptyCartError,
-	ErrorTypes,
 	IdempotencyKeyReusedError,
 	InvalidPaymentTokenError,
 	OrderNotCancellableError,
@@ -142,16 +141,20 @@ const OrdersService: ServiceSchema<object, OrdersMethods, object, OrdersThis> = 
 					await this.adapter.insert(order);
 				} catch (err) {
 					if (!key || !this.isDuplicateKeyError(err)) throw err;
-					return this.replayCheckout(ctx, (await this.adapter.findOne({ idempotencyScope }))!, requestHash);
+					const first = await this.adapter.findOne({ idempotencyScope });
+					// The first attempt was refused for stock and removed meanwhile: this one runs anew.
+					if (!first) return this.actions.checkout(ctx.params, { parentCtx: ctx }) as Promise<Order>;
+					return this.replayCheckout(ctx, first, requestHash);
 				}
 
 				const items = stockLines(order.items);
 				try {
 					await ctx.call("products.reserveStock", { reservationId: orderId, items });
 				} catch (err) {
-					// A clean refusal reserved nothing and charged nothing: the order never was. Any other failure
+					// A clean refusal (a 4xx) reserved nothing and charged nothing: the order never was. Any other failure
 					// (a timeout) may have reserved something, so the order stays for recovery to settle.
-					if ((err as { type?: string }).type === ErrorTypes.INSUFFICIENT_STOCK) await this.adapter.removeMany({ _id: orderId });
+					const code = (err as { code?: number }).code ?? 500;
+					if (code >= 400 && code < 500) await this.adapter.removeMany({ _id: orderId });
 					throw err;
 				}
 				await this.adapter.updateMany({ _id: orderId, step: "created" }, { $set: { step: "stock_reserved", updatedAt: new Date().toISOString() } });

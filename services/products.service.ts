@@ -229,7 +229,8 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, 
 
 		/**
 		 * Upserts up to 500 products by SKU (admin; the catalog import). A product whose fields already equal
-		 * the entry is left alone, so importing a file twice changes nothing. @throws ValidationError 422.
+		 * the entry is left alone, so importing a file twice changes nothing; an existing product keeps its
+		 * stock (the file's stock seeds new products). @throws ValidationError 422.
 		 */
 		import: {
 			params: importParams,
@@ -271,9 +272,12 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, 
 					if (!this.isDuplicateKeyError(err)) throw err;
 				}
 			}
-			const changed = (Object.keys(fields) as (keyof typeof fields)[]).some(key => existing?.[key] !== fields[key]);
+			// An existing product keeps its stock: sales and reservations change it, and a re-import must neither
+			// put sold units back nor overwrite a concurrent reservation. The file's stock seeds new products only.
+			const { stock: _stock, ...catalogFields } = fields;
+			const changed = (Object.keys(catalogFields) as (keyof typeof catalogFields)[]).some(key => existing?.[key] !== catalogFields[key]);
 			if (!changed) return "unchanged";
-			await this.adapter.updateMany({ sku: fields.sku }, { $set: { ...fields, updatedAt: now } });
+			await this.adapter.updateMany({ sku: fields.sku }, { $set: { ...catalogFields, updatedAt: now } });
 			return "updated";
 		}
 	},

@@ -8,6 +8,9 @@ import { DEFAULT_CURRENCY, lineTotal, sum } from "./money";
 /** Most units of one product per line item (the API's `quantity` range is 1..100). */
 export const MAX_LINE_QUANTITY = 100;
 
+/** Most line items in one cart: an order reserves at most this many lines at once. */
+export const MAX_CART_LINES = 100;
+
 /** A stored line: which product, how many units. */
 export interface CartLine {
 	productId: string;

@@ -132,7 +132,7 @@ describe("CORS and production errors", () => {
 			const res = await shop.http("GET", "/products");
 			expect(res.status).toBe(500);
 			expect(JSON.stringify(res.body)).not.toContain("secret");
-			expect(res.body).toEqual({ name: "InternalServerError", message: "Internal server error", code: 500, type: "INTERNAL" });
+			expect(res.body).toEqual({ name: "ServerError", message: "Internal server error", code: 500, type: "INTERNAL" });
 		} finally {
 			await shop.broker.stop();
 		}

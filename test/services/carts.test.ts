@@ -82,6 +82,18 @@ describe("carts service", () => {
 		expect((await broker.call<PricedCart, any>("carts.get", {}, ann)).itemCount).toBe(10);
 	});
 
+	it("holds at most 100 line items", async () => {
+		const full = as("full-cart");
+		for (let i = 0; i < 100; i++) {
+			const p: Product = await broker.call("products.create", productInput({ stock: 5 }), admin);
+			await add(p.id, 1, full);
+		}
+		const extra: Product = await broker.call("products.create", productInput({ stock: 5 }), admin);
+		await expect(add(extra.id, 1, full)).rejects.toEqual(failure(422, ErrorTypes.CART_FULL));
+		const first = (await broker.call<PricedCart, any>("carts.get", {}, full)).items[0];
+		expect((await add(first.productId, 1, full)).items).toHaveLength(100);
+	});
+
 	it("needs a customer", async () => {
 		await expect(broker.call("carts.get", {})).rejects.toEqual(failure(401, ErrorTypes.AUTH_REQUIRED));
 	});

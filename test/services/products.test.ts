@@ -68,6 +68,12 @@ describe("products service", () => {
 		expect(await broker.call("products.import", { products }, admin)).toEqual({ created: 0, updated: 0, unchanged: 2 });
 		products[0].price = 1234;
 		expect(await broker.call("products.import", { products }, admin)).toEqual({ created: 0, updated: 1, unchanged: 1 });
+		// A re-import never puts sold units back: an existing product keeps its stock.
+		const [first] = (await broker.call<ProductPage, any>("products.list", { q: "Test Boot", pageSize: 100 })).rows.filter(p => p.sku === "IMP-1");
+		await broker.call("products.reserveStock", { reservationId: "imp-sale", items: [{ productId: first.id, quantity: 4 }] });
+		products[0].stock = 999;
+		expect(await broker.call("products.import", { products }, admin)).toEqual({ created: 0, updated: 0, unchanged: 2 });
+		expect(await broker.call("products.get", { id: first.id })).toMatchObject({ stock: first.stock - 4 });
 	});
 
 	const stock = async (id: string) => (await broker.call<Product, any>("products.get", { id })).stock;
