@@ -3,7 +3,7 @@
  * step are driven to a terminal state, with stock and payments agreeing.
  */
 import type { ServiceBroker } from "moleculer";
-import { startBroker, failure, as, productInput } from "../helpers";
+import { startBroker, failure, as, productInput, waitUntil } from "../helpers";
 import { ErrorTypes } from "../../lib/errors";
 import type { Product } from "../../services/products.service";
 import type { Order } from "../../services/orders.service";
@@ -35,6 +35,9 @@ describe("checkout saga", () => {
 	beforeAll(async () => {
 		process.env.ORDER_RECOVERY_AFTER = "1";
 		broker = await startBroker(["products", "carts", "payments", "orders"]);
+		// The tests drive recovery themselves; the background run would race their hand-built orders.
+		await waitUntil(() => orders().recoveryTimer != null);
+		clearInterval(orders().recoveryTimer);
 	});
 	afterAll(async () => {
 		delete process.env.ORDER_RECOVERY_AFTER;
