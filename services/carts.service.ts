@@ -11,6 +11,7 @@ import { CartBusyError, CartFullError, CartItemNotFoundError, CurrencyMismatchEr
 import {
 	MAX_CART_LINES,
 	MAX_LINE_QUANTITY,
+	cartCurrencies,
 	checkLineQuantity,
 	lineQuantity,
 	priceCart,
@@ -230,6 +231,10 @@ const CartsService: ServiceSchema<object, CartsMethods, object, CartsThis> = {
 
 		async priced(ctx: Context<unknown, Meta>, lines: CartLine[]): Promise<PricedCart> {
 			const products: Product[] = lines.length === 0 ? [] : await ctx.call("products.getMany", { ids: lines.map(line => line.productId) });
+			// Adding a line checks its currency, but a product's currency can change afterwards; a total over
+			// two currencies means nothing, so such a cart is refused until the customer removes a line.
+			const currencies = cartCurrencies(lines, products);
+			if (currencies.length > 1) throw new CurrencyMismatchError(currencies[0], currencies[1]);
 			return priceCart(lines, products);
 		},
 

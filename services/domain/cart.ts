@@ -74,6 +74,12 @@ export function lineQuantity(lines: readonly CartLine[], productId: string): num
 	return lines.find(line => line.productId === productId)?.quantity ?? 0;
 }
 
+/** The distinct currencies of the products of `lines`, in line order (a cart must have at most one). */
+export function cartCurrencies(lines: readonly CartLine[], products: readonly PricedProduct[]): string[] {
+	const byId = new Map(products.map(p => [p.id, p.currency]));
+	return [...new Set(lines.map(line => byId.get(line.productId)).filter((c): c is string => c != null))];
+}
+
 /**
  * Prices `lines` with `products` (current prices). Lines whose product no longer exists are dropped.
  * The cart's currency is its products' currency, DEFAULT_CURRENCY when empty.

@@ -68,6 +68,18 @@ describe("orders service", () => {
 		expect((await broker.call<OrderPage, any>("orders.list", {}, who)).total).toBe(0);
 	});
 
+	it("refuses to check out a cart whose products no longer share one currency", async () => {
+		const who = newCustomer();
+		const [usd, other] = [await product({ stock: 5 }), await product({ stock: 5 })];
+		await broker.call("carts.addItem", { productId: usd.id, quantity: 1 }, who);
+		await broker.call("carts.addItem", { productId: other.id, quantity: 1 }, who);
+		await broker.call("products.update", { id: other.id, currency: "EUR" }, admin);
+		await expect(checkout(who)).rejects.toEqual(failure(409, ErrorTypes.CURRENCY_MISMATCH));
+		expect([await stockOf(usd.id), await stockOf(other.id)]).toEqual([5, 5]);
+		await broker.call("carts.removeItem", { productId: other.id }, who);
+		expect(await checkout(who)).toMatchObject({ status: "paid", currency: "USD" });
+	});
+
 	it("answers 422 for an empty cart or a malformed token", async () => {
 		const who = newCustomer();
 		await expect(checkout(who)).rejects.toEqual(failure(422, ErrorTypes.EMPTY_CART));

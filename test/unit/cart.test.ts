@@ -1,4 +1,4 @@
-import { MAX_LINE_QUANTITY, checkLineQuantity, lineQuantity, priceCart, setLineQuantity } from "../../services/domain/cart";
+import { MAX_LINE_QUANTITY, cartCurrencies, checkLineQuantity, lineQuantity, priceCart, setLineQuantity } from "../../services/domain/cart";
 
 const product = (id: string, price: number, currency = "USD") => ({ id, sku: `SKU-${id}`, name: `Product ${id}`, price, currency, stock: 10 });
 
@@ -38,6 +38,12 @@ describe("cart rules", () => {
 		expect(cart.itemCount).toBe(5);
 		expect(cart.total).toBe(2797);
 		expect(cart.currency).toBe("USD");
+	});
+
+	it("lists the currencies of a cart's products", () => {
+		const lines = [{ productId: "a", quantity: 1 }, { productId: "b", quantity: 1 }, { productId: "c", quantity: 1 }];
+		expect(cartCurrencies(lines, [product("a", 1), product("b", 1, "EUR"), product("c", 1)])).toEqual(["USD", "EUR"]);
+		expect(cartCurrencies(lines, [product("a", 1)])).toEqual(["USD"]);
 	});
 
 	it("gives an empty cart the default currency and the products' currency otherwise", () => {
