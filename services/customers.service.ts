@@ -100,13 +100,10 @@ const CustomersService: ServiceSchema<object, CustomersMethods, object, Customer
 			params: loginParams,
 			async handler(ctx: Context<LoginParams, Meta>): Promise<Session> {
 				const email = ctx.params.email.trim().toLowerCase();
-				if (await this.throttle.locked(email)) throw new TooManyLoginAttemptsError(this.throttle.windowSeconds);
+				if (await this.throttle.overLimit(email)) throw new TooManyLoginAttemptsError(this.throttle.windowSeconds);
 				const doc = await this.adapter.findOne({ email });
 				const ok = await verifyPassword(ctx.params.password, doc?.passwordHash ?? (await dummyPasswordHash()));
-				if (!doc || !ok) {
-					await this.throttle.fail(email);
-					throw new InvalidCredentialsError();
-				}
+				if (!doc || !ok) throw new InvalidCredentialsError();
 				await this.throttle.reset(email);
 				return this.startSession(doc);
 			}
@@ -169,7 +166,7 @@ const CustomersService: ServiceSchema<object, CustomersMethods, object, Customer
 
 	created() {
 		this.config = loadConfig();
-		this.throttle = new LoginThrottle(this.broker.cacher, this.config.loginMaxFailures, this.config.loginLockSeconds);
+		this.throttle = new LoginThrottle(this.broker, this.config.loginMaxFailures, this.config.loginLockSeconds);
 	},
 
 	async started() {

@@ -78,6 +78,19 @@ describe("a cluster of nodes over NATS and Redis", () => {
 		expect((await http("GET", "/products/missing")).status).toBe(404);
 	});
 
+	it("counts failed logins in Redis, so the lock holds across nodes", async () => {
+		const email = `locked-${namespace}@example.com`;
+		const statuses: number[] = [];
+		for (let i = 0; i < 6; i++) statuses.push((await http("POST", "/auth/login", { body: { email, password: "wrong-password" } })).status);
+		expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+		const redis = (nodes.customers.cacher as any).client;
+		const keys: string[] = await redis.keys(`shop-login-attempts:${namespace}:*`);
+		expect(keys).toHaveLength(1);
+		expect(Number(await redis.get(keys[0]))).toBe(6);
+		expect(await redis.ttl(keys[0])).toBeGreaterThan(0);
+		await redis.del(keys[0]);
+	});
+
 	it("walks a purchase through the gateway across nodes", async () => {
 		const product = await nodes.api.call<Product, any>("products.create", productInput({ price: 700, stock: 3 }), admin);
 		const reg = await http("POST", "/auth/register", { body: { email: `${namespace}@example.com`, password: "cluster-pass", name: "C" } });

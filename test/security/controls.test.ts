@@ -68,6 +68,10 @@ describe("exposure and response hardening", () => {
 		expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
 		const locked = await shop.http("POST", "/auth/login", { body: { email: "b@security.test", password: "password-123" } });
 		expect(locked).toMatchObject({ status: 429, body: { type: ErrorTypes.TOO_MANY_LOGIN_ATTEMPTS } });
+		// Parallel guesses cannot slip past the limit: attempts are counted before any password check.
+		const parallel = await Promise.all(Array.from({ length: 12 }, () => shop.http("POST", "/auth/login", { body: { email: "a2@security.test", password: "guess" } })));
+		expect(parallel.filter(r => r.status === 401)).toHaveLength(5);
+		expect(parallel.filter(r => r.status === 429)).toHaveLength(7);
 		// An unknown email locks the same way, so a lock tells nothing about which accounts exist.
 		for (let i = 0; i < 5; i++) await shop.http("POST", "/auth/login", { body: { email: "nobody@security.test", password: "x" } });
 		expect((await shop.http("POST", "/auth/login", { body: { email: "nobody@security.test", password: "x" } })).status).toBe(429);
