@@ -240,7 +240,10 @@ const OrdersService: ServiceSchema<object, OrdersMethods, object, OrdersThis> = 
 
 		/** The checkout's answer for a settled order: 201 with the order, or 402 for a failed payment. */
 		answerCheckout(ctx: Context<unknown, Meta>, doc: Record<string, any>): Promise<Order> {
-			if (doc.status === "payment_failed") throw new PaymentDeclinedError(doc._id, doc.payment?.declineCode ?? "card_declined");
+			if (doc.status === "payment_failed") {
+				// A voided payment: recovery gave the interrupted checkout up before any charge.
+				throw new PaymentDeclinedError(doc._id, doc.payment?.declineCode ?? (doc.payment?.status === "voided" ? "checkout_interrupted" : "card_declined"));
+			}
 			ctx.meta.$statusCode = 201;
 			ctx.meta.$location = `/api/orders/${doc._id}`;
 			return this.toOrder(doc);
