@@ -62,7 +62,8 @@ export async function startNode(
 	services: ServiceName[],
 	options: { namespace: string; transporter?: string; cacher?: string; seed?: boolean; env?: NodeJS.ProcessEnv }
 ): Promise<ServiceBroker> {
-	const config = loadConfig({ ...process.env, ...options.env, NAMESPACE: options.namespace, TRANSPORTER: options.transporter ?? NATS_URL, CACHER: options.cacher ?? REDIS_URL });
+	// Many nodes share this process: no health or metrics server unless the caller asks for one.
+	const config = loadConfig({ ...process.env, HEALTH_PORT: "0", METRICS_PORT: "0", ...options.env, NAMESPACE: options.namespace, TRANSPORTER: options.transporter ?? NATS_URL, CACHER: options.cacher ?? REDIS_URL });
 	const broker = new ServiceBroker({ ...createBrokerOptions(config, nodeID), logger: false, dependencyInterval: 50 } as never);
 	for (const name of services) {
 		const schema = SERVICES[name] as any;
