@@ -12,8 +12,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
-import net from "node:net";
-import { freePort, startMongoWire, type MongoWireServer } from "./mongo-wire";
+import { startMongoWire, type MongoWireServer } from "./mongo-wire";
+import { exited, freePort, reachable } from "./net";
 
 /** The node types, in start order (stores first, the gateway last). */
 export const NODE_TYPES = ["products", "customers", "payments", "carts", "notifications", "orders", "api"] as const;
@@ -58,22 +58,6 @@ export interface Cluster {
 	addNode(type: NodeType, env?: NodeJS.ProcessEnv): ClusterNode;
 	/** Stops every node (SIGTERM, then SIGKILL after 15 s) and the Mongo-wire server it started. */
 	stop(): Promise<void>;
-}
-
-/** True when something accepts TCP connections at `url`'s host and port. */
-function reachable(url: string): Promise<boolean> {
-	const { hostname, port } = new URL(url);
-	return new Promise(resolve => {
-		const socket = net.connect({ host: hostname, port: Number(port) });
-		socket.setTimeout(1000, () => (socket.destroy(), resolve(false)));
-		socket.once("connect", () => (socket.destroy(), resolve(true)));
-		socket.once("error", () => resolve(false));
-	});
-}
-
-function exited(child: ChildProcess): Promise<void> {
-	if (child.exitCode != null || child.signalCode != null) return Promise.resolve();
-	return new Promise(resolve => child.once("exit", () => resolve()));
 }
 
 async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {

@@ -4,7 +4,6 @@
  * scenarios, JetStream helpers, and polling instead of sleeps.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -12,7 +11,7 @@ import { ServiceBroker } from "moleculer";
 import { connect } from "nats";
 import { loadConfig } from "../lib/config";
 import { createBrokerOptions } from "../lib/broker-options";
-import { freePort } from "./mongo-wire";
+import { freePort, reachable } from "./net";
 import ProductsService from "../services/products.service";
 import CustomersService from "../services/customers.service";
 import CartsService from "../services/carts.service";
@@ -36,20 +35,7 @@ export type ServiceName = keyof typeof SERVICES;
 export const NATS_URL = process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
-/** True when something accepts TCP connections at the URL's host and port. */
-export function reachable(url: string, timeoutMs = 1000): Promise<boolean> {
-	const { hostname, port } = new URL(url);
-	return new Promise(resolve => {
-		const socket = net.connect({ host: hostname, port: Number(port) });
-		const done = (ok: boolean) => {
-			socket.destroy();
-			resolve(ok);
-		};
-		socket.setTimeout(timeoutMs, () => done(false));
-		socket.once("connect", () => done(true));
-		socket.once("error", () => done(false));
-	});
-}
+export { reachable };
 
 /** A namespace (and so a Redis key prefix) no other run or test file shares. */
 export function uniqueNamespace(label: string): string {

@@ -5,9 +5,9 @@
  * ships; its known limits are listed in the README ("MongoDB and the Mongo-wire test server").
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
 import path from "node:path";
 import readline from "node:readline";
+import { freePort } from "./net";
 
 const BINARY_PACKAGE = "@jongodb/memory-server-bin-linux-x64-gnu";
 /** The launcher prints this line on stdout when it accepts connections. */
@@ -20,18 +20,6 @@ export interface MongoWireServer {
 	process: ChildProcess;
 	/** Stops the server (SIGTERM) and resolves when it has exited. */
 	stop(): Promise<void>;
-}
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const server = net.createServer();
-		server.once("error", reject);
-		server.listen(0, "127.0.0.1", () => {
-			const { port } = server.address() as net.AddressInfo;
-			server.close(() => resolve(port));
-		});
-	});
 }
 
 /** Path of the jongodb binary. @throws Error naming the package and MONGO_URI when it is not installed. */

@@ -19,6 +19,7 @@ import {
 	type CartLine,
 	type PricedCart
 } from "./domain/cart";
+import { RESERVATION_ID_PATTERN } from "./domain/stock";
 import type { Product } from "./products.service";
 import { IDEMPOTENT_RETRY } from "../lib/resilience";
 import { CHANNELS, ChannelsMixin } from "../lib/channels";
@@ -58,7 +59,7 @@ interface ProductParams {
 const removeOrderedParams = {
 	$$strict: true,
 	customerId: { type: "string", min: 1, max: 64 },
-	orderId: { type: "string", pattern: /^[A-Za-z0-9_-]{1,64}$/ },
+	orderId: { type: "string", pattern: RESERVATION_ID_PATTERN },
 	items: { type: "array", max: 100, items: { type: "object", props: { productId: PRODUCT_ID_RULE, quantity: { type: "number", integer: true, min: 1 } } } }
 } as const;
 interface RemoveOrderedParams {

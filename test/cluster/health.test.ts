@@ -2,7 +2,7 @@
  * The health endpoints on HEALTH_PORT, for real: /live answers, /ready checks the transporter, the
  * cacher and the node's store, and turns 503 while NATS is away, then 200 again once it is back.
  */
-import { freePort } from "../../scripts/mongo-wire";
+import { freePort } from "../../scripts/net";
 import { startNats, startNode, uniqueNamespace, waitFor } from "./support";
 
 describe("health endpoints", () => {

@@ -6,7 +6,7 @@
 import type { Cluster } from "../../scripts/cluster";
 import { client } from "../http/client";
 import { deleteStreams, startTestCluster } from "./support";
-import { freePort } from "../../scripts/mongo-wire";
+import { freePort } from "../../scripts/net";
 
 describe("the cluster as separate processes", () => {
 	let cluster: Cluster;

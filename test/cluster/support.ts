@@ -1,7 +1,7 @@
 /** Cluster test support: the shared harness, plus starting `npm run cluster`'s cluster from a test. */
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { freePort } from "../../scripts/mongo-wire";
+import { freePort } from "../../scripts/net";
 import { startCluster, type Cluster, type ClusterOptions } from "../../scripts/cluster";
 import { NATS_URL, REDIS_URL, uniqueNamespace } from "../../scripts/harness";
 
