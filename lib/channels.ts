@@ -18,13 +18,10 @@
 import { Adapters, Middleware, NatsAdapter } from "@moleculer/channels";
 import type { Middleware as MoleculerMiddleware, Service, ServiceBroker, ServiceSchema } from "moleculer";
 import type { ShopConfig } from "./config";
+import { CHANNELS, type ChannelName, type ChannelPayloads } from "../domain/events";
 
-/** The durable event channels (their NATS stream names get the namespace as prefix). */
-export const CHANNELS = {
-	ORDER_PAID: "order.paid",
-	ORDER_CANCELLED: "order.cancelled",
-	PAYMENT_REFUNDED: "payment.refunded"
-} as const;
+/** The durable event channels and their payloads: `domain/events.ts` (their NATS streams get the namespace as prefix). */
+export { CHANNELS };
 
 /** Where a message goes after MAX_RETRIES failed deliveries (stream `<namespace>_DEAD_LETTER`). */
 export const DEAD_LETTER_QUEUE = "DEAD_LETTER";
@@ -75,17 +72,20 @@ export function createChannelsMiddleware(config: ShopConfig): MoleculerMiddlewar
 }
 
 /** Publishes `payload` to a durable channel. @throws when the adapter cannot publish (e.g. NATS is down). */
-export function sendToChannel(broker: ServiceBroker, channel: string, payload: unknown): Promise<void> {
+export function sendToChannel<C extends ChannelName>(broker: ServiceBroker, channel: C, payload: ChannelPayloads[C]): Promise<void> {
 	return (broker as ServiceBroker & { sendToChannel(name: string, data: unknown): Promise<void> }).sendToChannel(channel, payload);
 }
 
 /** A channel handler: `this` is the service; throwing makes the message be redelivered (then dead-lettered). */
-export type ChannelHandler<TThis = Service> = (this: TThis, payload: any) => Promise<void>;
+export type ChannelHandler<TThis, P> = (this: TThis, payload: P) => Promise<void>;
+
+/** Handlers by channel, each typed with its channel's payload (`domain/events.ts`). */
+export type ChannelHandlers<TThis> = { [C in ChannelName]?: ChannelHandler<TThis, ChannelPayloads[C]> };
 
 /**
  * The `channels` section of a service (the key the middleware reads), as a mixin, with the service's full
  * name as consumer group: every service gets each event once, however many replicas it has.
  */
-export function ChannelsMixin<TThis = Service>(handlers: Record<string, ChannelHandler<TThis>>): Partial<ServiceSchema> {
+export function ChannelsMixin<TThis = Service>(handlers: ChannelHandlers<TThis>): Partial<ServiceSchema> {
 	return { channels: Object.fromEntries(Object.entries(handlers).map(([name, handler]) => [name, { handler }])) } as Partial<ServiceSchema>;
 }

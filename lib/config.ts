@@ -56,6 +56,29 @@ export interface ShopConfig {
 	metricsPort: number;
 	/** TLS files for the NATS connection (NATS_TLS_CA, NATS_TLS_CERT, NATS_TLS_KEY), each optional. */
 	natsTls: { caFile?: string; certFile?: string; keyFile?: string } | null;
+	/** Seconds an order may stay unfinished before the orders service's recovery settles it (ORDER_RECOVERY_AFTER, default 60). */
+	orderRecoveryAfterSeconds: number;
+	/**
+	 * Seconds after which a stock hold, a cart claim or a stock marker whose order is missing or settled is
+	 * released by the sweep (ORPHAN_SWEEP_AFTER, default 300; must exceed ORDER_RECOVERY_AFTER, so that an
+	 * order's own recovery always comes first).
+	 */
+	orphanSweepAfterSeconds: number;
+	/** Days the stock movement records of settled orders are kept (ORDER_RECORD_RETENTION_DAYS, default 30). */
+	orderRecordRetentionDays: number;
+	/** Test only: the checkout step after which the orders node SIGKILLs itself (SHOP_CRASH_AT); null in production. */
+	crashAt: string | null;
+	/** The services this node hosts (SERVICES, comma-separated), or null for all. */
+	services: string[] | null;
+	/** The Moleculer node ID (NODEID), or null for `<hostname>-<services>-<pid>`. */
+	nodeID: string | null;
+	/** Import script only: the gateway to import into (SHOP_URL, default http://localhost:<PORT>). */
+	shopUrl: string;
+	/**
+	 * Seconds a node waits at start for each store and server it needs (MongoDB, NATS, Redis), and a gateway
+	 * for the services its routes call, before it exits naming what did not answer (START_TIMEOUT, default 30).
+	 */
+	startTimeoutSeconds: number;
 }
 
 function list(value: string | undefined): string[] {
@@ -74,10 +97,12 @@ function nonEmpty(value: string | undefined): string | null {
 	return value != null && value.trim() !== "" ? value.trim() : null;
 }
 
-function integer(name: string, value: string | undefined, fallback: number): number {
+function integer(name: string, value: string | undefined, fallback: number, min = 0): number {
 	if (nonEmpty(value) == null) return fallback;
 	const n = Number(value);
-	if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer, got "${value}"`);
+	if (!Number.isInteger(n) || n < min) {
+		throw new ConfigError(`${name} must be ${min === 0 ? "a non-negative integer" : `an integer of at least ${min}`}, got "${value}"`);
+	}
 	return n;
 }
 
@@ -85,7 +110,8 @@ function integer(name: string, value: string | undefined, fallback: number): num
  * Reads the shop configuration from `env`.
  * @throws ConfigError when NODE_ENV=production and JWT_SECRET is unset, shorter than 32 characters or the
  *   development secret, or ADMIN_PASSWORD is shorter than 12 characters; when CORS_ORIGINS holds "*"; when a
- *   number (PORT, JWT_TTL, RATE_LIMIT…) is not a non-negative integer.
+ *   number (PORT, JWT_TTL, RATE_LIMIT…) is not a non-negative integer; when ORDER_RECOVERY_AFTER,
+ *   ORPHAN_SWEEP_AFTER or ORDER_RECORD_RETENTION_DAYS is below 1, or ORPHAN_SWEEP_AFTER ≤ ORDER_RECOVERY_AFTER.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShopConfig {
 	const production = env.NODE_ENV === "production";
@@ -99,8 +125,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShopConfig {
 	}
 	const corsOrigins = list(env.CORS_ORIGINS);
 	if (corsOrigins.includes("*")) throw new ConfigError("CORS_ORIGINS lists origins; '*' is not allowed");
+	const orderRecoveryAfterSeconds = integer("ORDER_RECOVERY_AFTER", env.ORDER_RECOVERY_AFTER, 60, 1);
+	const orphanSweepAfterSeconds = integer("ORPHAN_SWEEP_AFTER", env.ORPHAN_SWEEP_AFTER, Math.max(300, orderRecoveryAfterSeconds + 60), 1);
+	if (orphanSweepAfterSeconds <= orderRecoveryAfterSeconds) {
+		throw new ConfigError(`ORPHAN_SWEEP_AFTER (${orphanSweepAfterSeconds} s) must exceed ORDER_RECOVERY_AFTER (${orderRecoveryAfterSeconds} s)`);
+	}
+	const port = integer("PORT", env.PORT, 3000);
 	return {
-		port: integer("PORT", env.PORT, 3000),
+		port,
 		gatewayHost: nonEmpty(env.GATEWAY_HOST) ?? "0.0.0.0",
 		transporter: nonEmpty(env.TRANSPORTER),
 		cacher: nonEmpty(env.CACHER) ?? "Memory",
@@ -125,6 +157,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShopConfig {
 		natsTls:
 			env.NATS_TLS_CA || env.NATS_TLS_CERT || env.NATS_TLS_KEY
 				? { caFile: nonEmpty(env.NATS_TLS_CA) ?? undefined, certFile: nonEmpty(env.NATS_TLS_CERT) ?? undefined, keyFile: nonEmpty(env.NATS_TLS_KEY) ?? undefined }
-				: null
+				: null,
+		orderRecoveryAfterSeconds,
+		orphanSweepAfterSeconds,
+		orderRecordRetentionDays: integer("ORDER_RECORD_RETENTION_DAYS", env.ORDER_RECORD_RETENTION_DAYS, 30, 1),
+		crashAt: production ? null : nonEmpty(env.SHOP_CRASH_AT),
+		services: env.SERVICES == null ? null : list(env.SERVICES),
+		nodeID: nonEmpty(env.NODEID),
+		shopUrl: nonEmpty(env.SHOP_URL) ?? `http://localhost:${port || 3000}`,
+		startTimeoutSeconds: integer("START_TIMEOUT", env.START_TIMEOUT, 30, 1)
 	};
+}
+
+const BROKER_CONFIGS = new WeakMap<object, ShopConfig>();
+
+/** Remembers `config` as the configuration of `broker` (`createBrokerOptions` does, when the broker is created). */
+export function attachConfig(broker: object, config: ShopConfig): void {
+	BROKER_CONFIGS.set(broker, config);
+}
+
+/**
+ * The configuration of the broker a service runs on: the one its broker was built with (so several nodes in
+ * one process, as the tests and the reliability runs start them, each keep their own), or else the
+ * environment's. Kept out of the broker options, which `$node.options` would show to other nodes.
+ */
+export function configOf(broker: object): ShopConfig {
+	let config = BROKER_CONFIGS.get(broker);
+	if (!config) attachConfig(broker, (config = loadConfig()));
+	return config;
 }

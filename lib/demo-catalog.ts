@@ -2,7 +2,7 @@
  * The demo catalog seeded on first start when the catalog is empty: 15 products in 4 categories, written
  * for this project. Prices in cents (USD); stock in units.
  */
-import type { ProductInput } from "../services/domain/catalog";
+import type { ProductInput } from "../domain/catalog";
 
 type Row = [sku: string, name: string, category: string, brand: string, price: number, stock: number, description: string];
 

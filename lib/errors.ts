@@ -35,6 +35,8 @@ export const ErrorTypes = {
 	TOO_MANY_LOGIN_ATTEMPTS: "TOO_MANY_LOGIN_ATTEMPTS",
 	CART_FULL: "CART_FULL",
 	CART_BUSY: "CART_BUSY",
+	STOCK_BUSY: "STOCK_BUSY",
+	STOCK_BELOW_RESERVED: "STOCK_BELOW_RESERVED",
 	/** Moleculer's own params-validation failure (fastest-validator), HTTP 422. */
 	VALIDATION_ERROR: "VALIDATION_ERROR"
 } as const;
@@ -195,10 +197,13 @@ export class IdempotencyKeyReusedError extends MoleculerClientError {
 	}
 }
 
-/** 409 CHECKOUT_IN_PROGRESS: the first request with this Idempotency-Key has not finished yet; retry later. */
+/**
+ * 409 CHECKOUT_IN_PROGRESS: another checkout of this cart (or the first request with this Idempotency-Key)
+ * has not finished yet; retry later. `data: { orderId }` names the running checkout's order.
+ */
 export class CheckoutInProgressError extends MoleculerClientError {
 	constructor(orderId: string) {
-		super("A checkout with this Idempotency-Key is still in progress", 409, ErrorTypes.CHECKOUT_IN_PROGRESS, { orderId });
+		super("Another checkout of this cart is still in progress", 409, ErrorTypes.CHECKOUT_IN_PROGRESS, { orderId });
 	}
 }
 
@@ -216,10 +221,34 @@ export class CartFullError extends MoleculerClientError {
 	}
 }
 
-/** 409 CART_BUSY: the cart changed under this request too many times in a row; retry. */
+/**
+ * 409 CART_BUSY: a checkout of the cart is running (`data: { orderId }`; the cart can change again once it
+ * ends), or the cart changed under this request too many times in a row; retry.
+ */
 export class CartBusyError extends MoleculerClientError {
-	constructor() {
-		super("The cart is being changed by other requests; retry", 409, ErrorTypes.CART_BUSY);
+	constructor(orderId?: string) {
+		super(orderId ? "The cart is being checked out; retry when the checkout ends" : "The cart is being changed by other requests; retry", 409, ErrorTypes.CART_BUSY, orderId ? { orderId } : undefined);
+	}
+}
+
+/**
+ * 409 STOCK_BUSY (retryable): another change of the same order line's stock is in flight; internal
+ * (`products.*Stock`), retried by the caller's retry policy. `data: { orderId, productId }`.
+ */
+export class StockBusyError extends MoleculerClientError {
+	constructor(orderId: string, productId: string) {
+		super("Another stock change of this order line is in flight; retry", 409, ErrorTypes.STOCK_BUSY, { orderId, productId });
+		this.retryable = true;
+	}
+}
+
+/**
+ * 409 STOCK_BELOW_RESERVED: an admin set `onHand` below the units reserved by checkouts in flight, which
+ * would leave less than nothing to sell. `data: { productId, reserved }`.
+ */
+export class StockBelowReservedError extends MoleculerClientError {
+	constructor(productId: string, reserved: number) {
+		super(`onHand cannot be below the ${reserved} units reserved by checkouts in flight`, 409, ErrorTypes.STOCK_BELOW_RESERVED, { productId, reserved });
 	}
 }
 
@@ -227,16 +256,17 @@ const SHOP_TYPES: ReadonlySet<string> = new Set(Object.values(ErrorTypes));
 
 /**
  * Restores the shop's client errors that come back from another node as MoleculerClientError instances
- * (same name, message, code, type and data; `retryable` false), instead of Moleculer's default plain Error.
+ * (same name, message, code, type, data and `retryable`), instead of Moleculer's default plain Error.
  * Callers still compare by `type`/`code`; this keeps `instanceof MoleculerClientError` and the 4xx status
  * true across a hop. Other errors use Moleculer's own regeneration.
  */
 export class ShopErrorRegenerator extends Errors.Regenerator {
-	override restoreCustomError(plain: { name: string; message: string; code: number; type: string; data?: unknown }): Error {
+	override restoreCustomError(plain: { name: string; message: string; code: number; type: string; data?: unknown; retryable?: boolean }): Error {
 		// Returning undefined hands the error to Moleculer's own regeneration (its .d.ts says Error).
 		if (!SHOP_TYPES.has(plain.type) || plain.type === ErrorTypes.VALIDATION_ERROR) return undefined as unknown as Error;
 		const err = new MoleculerClientError(plain.message, plain.code, plain.type, plain.data);
 		err.name = plain.name;
+		err.retryable = Boolean(plain.retryable);
 		return err;
 	}
 }

@@ -1,16 +1,14 @@
 /**
  * The checkout saga's persisted steps and their recovery, for the orders service. An order records where
- * its checkout got to in `step` (internal) beside its public `status`:
+ * its checkout got to in `step`; every move goes through the one transition table of `domain/order.ts`
+ * (`moveOrder`: a compare-and-set from the steps the table allows), and the public `status` follows.
  *
- *   created → stock_reserved → paid            (status pending → paid)
- *                            → payment_failed  (status pending → payment_failed, stock released)
- *   paid → cancelling → cancelled              (status paid → cancelled, refunded, restocked)
- *
- * Every step is idempotent (stock operations and payments are keyed by the order id), so a step can be
- * repeated after a crash. On start and every RECOVERY_INTERVAL_MS the node drives orders that have stood
- * unfinished for longer than ORDER_RECOVERY_AFTER seconds to a terminal state: it asks payments to settle
- * the order first (`payments.void` answers the charge if one exists, else forbids any later one), and only
- * then decides between paid and payment_failed. Nothing is ever charged without a paid order.
+ * Every step is idempotent (stock movements and payments are keyed by the order id, the cart claim by the
+ * order id too), so a step can be repeated after a crash. Every RECOVERY_INTERVAL_MS each orders node drives
+ * orders that have stood unfinished for longer than ORDER_RECOVERY_AFTER seconds to a final step: it asks
+ * payments to settle the order first (`payments.void` answers the charge if one exists, else forbids any
+ * later one), and only then decides between paid and payment_failed. Nothing is ever charged without a paid
+ * order, and the cart claim ends with the order.
  *
  * Durable events (order.paid, order.cancelled, payment.refunded) are written to the order's `outbox` in
  * the same update that ends the step, then published; what could not be published (NATS down, a crash in
@@ -18,104 +16,99 @@
  */
 import type { Context, ServiceSchema } from "moleculer";
 import type { DbServiceThis } from "./db.mixin";
-import { transition, type OrderStatus } from "../services/domain/order-state";
-import type { StockLine } from "../services/domain/stock";
-import type { Payment } from "../services/payments.service";
-import { CHANNELS, sendToChannel } from "../lib/channels";
+import { PeriodicMixin } from "./periodic.mixin";
+import { orderLines, statusOf, stepsBefore, type OrderStep } from "../domain/order";
+import type { Payment } from "../domain/payment";
+import { CHANNELS, type ChannelName, type ChannelPayloads, type OrderEvent } from "../domain/events";
+import { sendToChannel } from "../lib/channels";
+import type { ShopConfig } from "../lib/config";
 
-/** Internal checkout steps (see above). */
-export type OrderStep = "created" | "stock_reserved" | "paid" | "payment_failed" | "cancelling" | "cancelled";
-
-/** How often (ms) a node looks for unfinished orders. */
+/** How often (ms) a node looks for unfinished orders (at most; shorter when ORDER_RECOVERY_AFTER is). */
 export const RECOVERY_INTERVAL_MS = 15_000;
 
-/** Seconds an order may stay unfinished before recovery takes it over (ORDER_RECOVERY_AFTER, default 60). */
-export function recoveryAfterSeconds(env: NodeJS.ProcessEnv = process.env): number {
-	const value = Number(env.ORDER_RECOVERY_AFTER);
-	return Number.isFinite(value) && value > 0 ? value : 60;
-}
-
 export interface SagaThis extends DbServiceThis {
-	recoveryTimer?: NodeJS.Timeout;
-	moveOrder(id: string, from: OrderStatus, to: OrderStatus, set: Record<string, unknown>): Promise<Record<string, any> | null>;
+	config: ShopConfig;
+	moveOrder(id: string, to: OrderStep, set: Record<string, unknown>): Promise<Record<string, any> | null>;
 	settleCheckout(ctx: Context, order: Record<string, any>, payment: Payment): Promise<Record<string, any>>;
+	endCartClaim(ctx: Context, order: Record<string, any>, how: "complete" | "release"): Promise<void>;
 	finishCancel(ctx: Context, order: Record<string, any>): Promise<Record<string, any>>;
 	recoverOrders(): Promise<number>;
 	publishOutbox(orderId: string): Promise<void>;
 }
 
 /** An event waiting in an order's outbox. */
-interface OutboxEntry {
-	channel: string;
-	payload: Record<string, unknown>;
+interface OutboxEntry<C extends ChannelName = ChannelName> {
+	channel: C;
+	payload: ChannelPayloads[C];
 }
 
 /** The payload every order event carries. */
-function orderEvent(order: Record<string, any>): Record<string, unknown> {
-	return { orderId: order._id, customerId: order.customerId, customerEmail: order.customerEmail, items: stockLines(order.items), total: order.total, currency: order.currency };
-}
-
-/** The stock lines of an order. */
-export function stockLines(items: readonly { productId: string; quantity: number }[]): StockLine[] {
-	return items.map(item => ({ productId: item.productId, quantity: item.quantity }));
+function orderEvent(order: Record<string, any>): OrderEvent {
+	return { orderId: order._id, customerId: order.customerId, customerEmail: order.customerEmail, items: orderLines(order.items), total: order.total, currency: order.currency };
 }
 
 export const OrderSagaMixin: Partial<ServiceSchema> = {
+	mixins: [PeriodicMixin({ method: "recoverOrders", intervalMs: service => Math.min(RECOVERY_INTERVAL_MS, (service as SagaThis).config.orderRecoveryAfterSeconds * 1000) })],
+
 	methods: {
 		/**
-		 * Moves order `id` from `from` to `to` (checked by the state machine) only if it is still in `from`.
-		 * Resolves to the updated order, or null when another request or recovery moved it first.
+		 * Moves order `id` to step `to` if it still stands at a step the transition table allows before `to`
+		 * (one compare-and-set; the status follows the step). Resolves to the updated order, or null when
+		 * another request or recovery moved it first.
 		 */
-		async moveOrder(this: SagaThis, id: string, from: OrderStatus, to: OrderStatus, set: Record<string, unknown>) {
+		async moveOrder(this: SagaThis, id: string, to: OrderStep, set: Record<string, unknown>) {
 			const written = await this.adapter.updateMany(
-				{ _id: id, status: from },
-				{ $set: { ...set, status: transition(from, to), updatedAt: new Date().toISOString() } }
+				{ _id: id, step: { $in: stepsBefore(to) } },
+				{ $set: { ...set, step: to, status: statusOf(to), updatedAt: new Date().toISOString() } }
 			);
 			return written === 1 ? this.adapter.findById(id) : null;
 		},
 
 		/**
-		 * Ends a pending order once its payment is known: captured → paid (the stock hold becomes permanent);
-		 * declined or voided → stock released, payment_failed. Idempotent; answers the order as it ends up.
+		 * Ends a pending order once its payment is known: captured → the hold becomes a sale, paid, the cart
+		 * emptied; declined or voided → stock released, payment_failed, the cart kept. Idempotent; answers the
+		 * order as it ends up.
 		 */
 		async settleCheckout(this: SagaThis, ctx: Context, order: Record<string, any>, payment: Payment) {
-			const items = stockLines(order.items);
+			const items = orderLines(order.items);
+			let settled: Record<string, any> | null;
 			if (payment.status === "captured" || payment.status === "refunded") {
-				// The hold becomes permanent first: a crash between the two steps leaves a pending order, which
+				// The hold becomes a sale first: a crash between the two steps leaves a pending order, which
 				// recovery pays (commitStock again is a no-op), never a paid order with a hold left behind.
 				await ctx.call("products.commitStock", { reservationId: order._id, items });
 				const outbox: OutboxEntry[] = [{ channel: CHANNELS.ORDER_PAID, payload: orderEvent(order) }];
-				const paid = await this.moveOrder(order._id, "pending", "paid", {
-					step: "paid",
-					payment: { status: "captured", transactionId: payment.transactionId },
-					outbox,
-					outboxPending: true
-				});
-				if (paid) await this.publishOutbox(order._id);
-				return paid ?? (await this.adapter.findById(order._id))!;
+				settled = await this.moveOrder(order._id, "paid", { payment: { status: "captured", transactionId: payment.transactionId }, outbox, outboxPending: true });
+				if (settled) await this.publishOutbox(order._id);
+				await this.endCartClaim(ctx, order, "complete");
+			} else {
+				await ctx.call("products.releaseStock", { reservationId: order._id, items });
+				const failed = payment.status === "voided" ? { status: "voided" } : { status: "declined", declineCode: payment.declineCode };
+				settled = await this.moveOrder(order._id, "payment_failed", { payment: failed });
+				await this.endCartClaim(ctx, order, "release");
 			}
-			await ctx.call("products.releaseStock", { reservationId: order._id, items });
-			const failed = await this.moveOrder(order._id, "pending", "payment_failed", {
-				step: "payment_failed",
-				payment: payment.status === "voided" ? { status: "voided" } : { status: "declined", declineCode: payment.declineCode }
+			return settled ?? (await this.adapter.findById(order._id))!;
+		},
+
+		/**
+		 * Ends the order's claim on its customer's cart: `complete` empties the cart (paid), `release` keeps it.
+		 * A failure is logged only: `order.paid` and the carts service's claim sweep end the claim later.
+		 */
+		async endCartClaim(this: SagaThis, ctx: Context, order: Record<string, any>, how: "complete" | "release") {
+			const action = how === "complete" ? "carts.completeCheckout" : "carts.releaseCheckout";
+			await ctx.call(action, { customerId: order.customerId, orderId: order._id }).catch(err => {
+				this.logger.warn(`Could not end the cart claim of order ${order._id} (${action}); it ends later.`, err);
 			});
-			return failed ?? (await this.adapter.findById(order._id))!;
 		},
 
 		/** Completes a cancellation that claimed the order (step cancelling): refund, restock, cancelled. Idempotent. */
 		async finishCancel(this: SagaThis, ctx: Context, order: Record<string, any>) {
 			const refund: Payment = await ctx.call("payments.refund", { orderId: order._id });
-			await ctx.call("products.restock", { reservationId: order._id, items: stockLines(order.items) });
+			await ctx.call("products.restock", { reservationId: order._id, items: orderLines(order.items) });
 			const outbox: OutboxEntry[] = [
 				{ channel: CHANNELS.ORDER_CANCELLED, payload: orderEvent(order) },
 				{ channel: CHANNELS.PAYMENT_REFUNDED, payload: { ...orderEvent(order), transactionId: refund.transactionId } }
 			];
-			const cancelled = await this.moveOrder(order._id, "paid", "cancelled", {
-				step: "cancelled",
-				payment: { ...order.payment, status: refund.status },
-				outbox,
-				outboxPending: true
-			});
+			const cancelled = await this.moveOrder(order._id, "cancelled", { payment: { ...order.payment, status: refund.status }, outbox, outboxPending: true });
 			if (cancelled) await this.publishOutbox(order._id);
 			return cancelled ?? (await this.adapter.findById(order._id))!;
 		},
@@ -135,9 +128,9 @@ export const OrderSagaMixin: Partial<ServiceSchema> = {
 			}
 		},
 
-		/** Drives every order unfinished for longer than the recovery delay to a terminal state. Answers how many. */
+		/** Drives every order unfinished for longer than the recovery delay to a final step. Answers how many. */
 		async recoverOrders(this: SagaThis): Promise<number> {
-			const before = new Date(Date.now() - recoveryAfterSeconds() * 1000).toISOString();
+			const before = new Date(Date.now() - this.config.orderRecoveryAfterSeconds * 1000).toISOString();
 			// Oldest first; an order that fails to recover is touched, so it goes to the back and cannot starve the rest.
 			const stuck = await this.adapter.find({ query: { $or: [{ status: "pending" }, { step: "cancelling" }], updatedAt: { $lt: before } }, sort: ["updatedAt"], limit: 100 });
 			const ctx = { call: (action: string, params: object) => this.broker.call(action, params) } as unknown as Context;
@@ -161,19 +154,5 @@ export const OrderSagaMixin: Partial<ServiceSchema> = {
 			for (const order of unsent) await this.publishOutbox(order._id);
 			return done + unsent.length;
 		}
-	},
-
-	events: {
-		/** The first recovery runs once every local service, the store connection included, has started. */
-		"$broker.started"(this: SagaThis) {
-			const run = () => this.recoverOrders().catch(err => this.logger.error("Order recovery failed", err));
-			this.recoveryTimer = setInterval(run, Math.min(RECOVERY_INTERVAL_MS, recoveryAfterSeconds() * 1000));
-			this.recoveryTimer.unref();
-			void run();
-		}
-	},
-
-	stopped(this: SagaThis) {
-		clearInterval(this.recoveryTimer);
 	}
 } as unknown as Partial<ServiceSchema>;

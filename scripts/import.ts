@@ -11,7 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { ConfigError, loadConfig } from "../lib/config";
 import { issueToken } from "../lib/jwt";
-import { validateCatalog, type ProductInput } from "../services/domain/catalog";
+import { validateCatalog, type ProductInput } from "../domain/catalog";
 import type { ImportResult } from "../services/products.service";
 
 /** Most entries per request (the action accepts at most 500). */
@@ -88,6 +88,9 @@ export async function importCatalog(file: string, options: ImportOptions): Promi
 			throw new ImportError(`Cannot reach the shop at ${options.url} (${(err as Error).cause ?? err}). Is it running?`);
 		});
 		const body = await res.json().catch(() => ({}));
+		if (res.status === 401) {
+			throw new ImportError(`The shop at ${options.url} refused the import's token (401 ${(body as { type?: string }).type ?? ""}): run the import with the JWT_SECRET the shop was started with. Nothing was imported${start > 0 ? ` after entry ${start - 1}` : ""}.`);
+		}
 		if (!res.ok) throw new ImportError(`The shop refused entries ${start}..${start + batch.length - 1}: ${res.status} ${JSON.stringify(body)}`);
 		const result = body as ImportResult;
 		total.created += result.created;
@@ -105,7 +108,7 @@ export async function main(argv: string[]): Promise<number> {
 	const urlFlag = args.indexOf("--url");
 	try {
 		const config = loadConfig();
-		const url = urlFlag >= 0 ? args.splice(urlFlag, 2)[1] : (process.env.SHOP_URL ?? `http://localhost:${config.port || 3000}`);
+		const url = urlFlag >= 0 ? args.splice(urlFlag, 2)[1] : config.shopUrl;
 		if (args.length !== 1 || !url) {
 			console.error("Usage: npm run import -- <file.json> [--url http://localhost:3000]");
 			return 1;

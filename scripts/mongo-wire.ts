@@ -50,6 +50,10 @@ export function startMongoWire(options: { port?: number; database?: string; time
 					reject(new Error(`The Mongo-wire server did not start within ${options.timeoutMs ?? 15_000} ms: ${stderr.join("")}`));
 				}, options.timeoutMs ?? 15_000);
 				const exited = new Promise<void>(done => child.once("exit", () => done()));
+				// Whatever way this process ends, the server ends with it.
+				const orphaned = () => child.kill("SIGKILL");
+				process.once("exit", orphaned);
+				child.once("exit", () => process.off("exit", orphaned));
 				child.once("exit", code => {
 					clearTimeout(timer);
 					reject(new Error(`The Mongo-wire server exited with code ${code}: ${stderr.join("")}`));

@@ -37,5 +37,8 @@ export const ROUTES: readonly Route[] = [
 	{ alias: "POST /orders/:id/cancel", action: "orders.cancel", access: "customer" }
 ];
 
+/** The services the routes call (the gateway's `dependencies`: it opens its port only once each has a node). */
+export const ROUTED_SERVICES: readonly string[] = [...new Set(ROUTES.map(route => route.action.split(".")[0]).filter(name => name !== "api"))].sort();
+
 /** The access each published action requires, by action name. */
 export const ACCESS_BY_ACTION: ReadonlyMap<string, Access> = new Map(ROUTES.map(route => [route.action, route.access]));

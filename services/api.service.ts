@@ -9,22 +9,35 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import ApiGateway, { type ApiSettingsSchema } from "moleculer-web";
 import { loadConfig, type ShopConfig } from "../lib/config";
-import { clientAddressResolver, rejectPrototypeKeys, requestIdOf, securityHeaders } from "../lib/http-security";
+import { clientAddressResolver, rejectPrototypeKeys, requestIdOf, securityHeaderSet, securityHeaders } from "../lib/http-security";
+import { ResponseCache, cacheKey, captureAnswer, catalogVersion, sendCached, type RouteRateLimit } from "../lib/catalog-cache";
 import { verifyToken } from "../lib/jwt";
 import { AuthRequiredError, ForbiddenError, InvalidTokenError } from "../lib/errors";
-import { ACCESS_BY_ACTION, ROUTES } from "./api.routes";
+import { ACCESS_BY_ACTION, ROUTED_SERVICES, ROUTES } from "./api.routes";
+import { missingServices } from "../lib/health";
+import { SharedRateLimitStore } from "../lib/rate-limit";
 import type { Meta } from "../types/meta";
 
-/** `GET /api/health`: `services` lists the service names available in the cluster. */
+/**
+ * `GET /api/health`: `ok` (200) when every service the routes call has a node; otherwise (503) `starting`
+ * while this node has not finished starting, `degraded` after, with the services that have no node in
+ * `missing`. `services` lists the service names available in the cluster.
+ */
 export interface Health {
-	status: "ok";
+	status: "ok" | "starting" | "degraded";
 	nodeID: string;
 	services: string[];
+	missing?: string[];
 }
+
+/** The gateway's HTTP server timeouts (ms): headers, a whole request, an idle keep-alive connection. */
+export const SERVER_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 } as const;
 
 type GatewayRequest = IncomingMessage & { $action?: { name?: string }; $endpoint?: unknown };
 interface ApiMethods {
 	httpHandler(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): unknown;
+	serveCatalog(req: IncomingMessage, res: ServerResponse, key: string, next?: (err?: unknown) => void): Promise<void>;
+	gateway(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void, cacheControl?: string): void;
 	authorize(ctx: Context<unknown, Meta>, route: unknown, req: GatewayRequest): Promise<void>;
 	reformatError(err: { name: string; message: string; code: number; type?: string; data?: unknown }): object;
 }
@@ -33,14 +46,29 @@ type ApiThis = Service<ApiSettingsSchema> & ApiMethods & {
 	server?: Server;
 	clientAddress: (req: IncomingMessage) => string;
 	headers: ReturnType<typeof securityHeaders>;
+	/** The security headers, for the cached path; catalog reads are revalidated (`no-cache`), not `no-store`. */
+	catalogHeaders: readonly string[];
+	/** The /api route's rate limit, which the cached path applies too. */
+	catalogRateLimit?: RouteRateLimit | null;
+	/** Whether the access log is written (LOGLEVEL info or finer): its line is not even built otherwise. */
+	logAccess: boolean;
+	responses: ResponseCache;
+	routes: { path: string; rateLimit?: RouteRateLimit }[];
 };
+
+/** `item` without the fields that name nodes or internal actions (`nodeID`, `action`). */
+function withoutInternals(item: object): object {
+	const { nodeID: _node, action: _action, ...rest } = item as Record<string, unknown>;
+	return rest;
+}
 
 /** Idempotency keys are opaque client strings: 1..255 visible ASCII characters. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
-/** The hook every route shares: request id and Idempotency-Key into meta, calls balanced by name. */
-function onBeforeCall(ctx: Context<unknown, Meta>, _route: unknown, req: GatewayRequest) {
+/** The hook every route shares: request id, client address and Idempotency-Key into meta, calls balanced by name. */
+function onBeforeCall(this: ApiThis, ctx: Context<unknown, Meta>, _route: unknown, req: GatewayRequest) {
 	ctx.meta.requestId = ctx.requestID ?? undefined;
+	ctx.meta.clientAddress = this.clientAddress(req);
 	const key = req.headers["idempotency-key"];
 	if (typeof key === "string" && IDEMPOTENCY_KEY.test(key)) ctx.meta.idempotencyKey = key;
 	// moleculer-web picked one node's endpoint (to check the action's visibility) and would call that
@@ -52,7 +80,7 @@ function onBeforeCall(ctx: Context<unknown, Meta>, _route: unknown, req: Gateway
 /** The API gateway for `config` (the default export uses the environment's). */
 export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsSchema, ApiMethods, object, ApiThis> {
 	const clientAddress = clientAddressResolver(config.trustedProxies);
-	const route = (path: string, prefix: string | null, limit: number) => ({
+	const route = (path: string, prefix: string | null, limit: number, name: string) => ({
 		path,
 		mappingPolicy: "restrict" as const,
 		autoAliases: false,
@@ -63,18 +91,23 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 		authorization: true,
 		// JSON only, 64 KB at most (413 beyond), no prototype-pollution keys (400).
 		bodyParsers: { json: { strict: true, limit: "64kb", reviver: rejectPrototypeKeys }, urlencoded: false },
-		// Per client address as the gateway sees it, per gateway node, per minute.
-		rateLimit: { window: 60_000, limit, headers: true, key: clientAddress },
+		// An ETag on every answer, and 304 for a client that already has it (If-None-Match).
+		etag: true,
+		// Per client address as the gateway sees it, per minute; shared by every gateway node through Redis.
+		rateLimit: { window: 60_000, limit, headers: true, key: clientAddress, name, StoreFactory: SharedRateLimitStore },
 		onBeforeCall
 	});
 	return {
 		name: "api",
 		mixins: [ApiGateway as unknown as Partial<ServiceSchema>],
+		// The port opens only once every service the routes call has a node (within START_TIMEOUT), so the
+		// first answer is never a 503 for a service that is still starting.
+		dependencies: [...ROUTED_SERVICES],
 
 		settings: {
 			port: config.port,
 			ip: config.gatewayHost,
-			routes: [route("/api/auth", "/auth/", config.authRateLimit), route("/api", null, config.rateLimit)],
+			routes: [route("/api/auth", "/auth/", config.authRateLimit, "auth"), route("/api", null, config.rateLimit, "api")],
 			cors: config.corsOrigins.length > 0
 				? {
 						origin: config.corsOrigins,
@@ -92,14 +125,18 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 		} as ApiSettingsSchema,
 
 		actions: {
-			/** Liveness of the gateway and the services it can reach. Anonymous. */
+			/** Whether every service the routes call has a node: 200 `ok`, or 503 (see Health). Anonymous. */
 			health: {
 				params: { $$strict: true },
-				handler(): Health {
+				handler(ctx: Context<unknown, Meta>): Health {
 					const services = this.broker.registry
 						.getServiceList({ onlyAvailable: true, skipInternal: true })
 						.map((service: { name: string }) => service.name);
-					return { status: "ok", nodeID: this.broker.nodeID, services: [...new Set<string>(services)].sort() };
+					const missing = missingServices(this.broker, ROUTED_SERVICES);
+					const health: Health = { status: "ok", nodeID: this.broker.nodeID, services: [...new Set<string>(services)].sort() };
+					if (missing.length === 0) return health;
+					ctx.meta.$statusCode = 503;
+					return { ...health, status: this.broker.started ? "degraded" : "starting", missing };
 				}
 			}
 		},
@@ -114,14 +151,45 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 				const requestId = requestIdOf(req.headers["x-request-id"]);
 				req.headers["x-request-id"] = requestId;
 				delete req.headers["x-correlation-id"];
+				if (this.logAccess) {
+					const started = process.hrtime.bigint();
+					res.once("finish", () => {
+						const ms = Number(process.hrtime.bigint() - started) / 1e6;
+						const path = (((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url) ?? "").split("?")[0];
+						this.logger.info(`${requestId} ${this.clientAddress(req)} ${req.method} ${path} ${res.statusCode} ${ms.toFixed(1)} ms`);
+					});
+				}
+				const key = cacheKey(req.method, req.url, req.headers.authorization, req.headers.origin);
+				if (key) return void this.serveCatalog(req, res, key, next);
 				res.setHeader("X-Request-Id", requestId);
-				const started = process.hrtime.bigint();
-				res.once("finish", () => {
-					const ms = Number(process.hrtime.bigint() - started) / 1e6;
-					const path = (((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url) ?? "").split("?")[0];
-					this.logger.info(`${requestId} ${this.clientAddress(req)} ${req.method} ${path} ${res.statusCode} ${ms.toFixed(1)} ms`);
+				this.gateway(req, res, next);
+			},
+
+			/**
+			 * An anonymous catalog read: from the response cache when its answer was computed at the current
+			 * catalog version (`lib/catalog-cache.ts`), rate limit and headers as on the full path; otherwise by the
+			 * full path, whose 200 answer is then cached at the version read before it was computed.
+			 */
+			async serveCatalog(req: IncomingMessage, res: ServerResponse, key: string, next?: (err?: unknown) => void) {
+				try {
+					const version = await catalogVersion(this.broker);
+					const cached = version ? this.responses.get(key, version) : null;
+					this.catalogRateLimit ??= this.routes.find(route => route.path === "/api")?.rateLimit ?? null;
+					if (cached && (await sendCached(req, res, cached, this.catalogHeaders, this.catalogRateLimit))) return;
+					if (version) captureAnswer(res, body => this.responses.set(key, version, body));
+				} catch (err) {
+					this.logger.warn("The response cache failed; answering without it.", err);
+				}
+				res.setHeader("X-Request-Id", String(req.headers["x-request-id"]));
+				this.gateway(req, res, next, "no-cache");
+			},
+
+			/** moleculer-web's own handler, after the security headers (`cacheControl` replacing their `no-store`). */
+			gateway(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void, cacheControl?: string) {
+				this.headers(req, res, () => {
+					if (cacheControl) res.setHeader("Cache-Control", cacheControl);
+					(ApiGateway as any).methods.httpHandler.call(this, req, res, next);
 				});
-				this.headers(req, res, () => (ApiGateway as any).methods.httpHandler.call(this, req, res, next));
 			},
 
 			/**
@@ -144,9 +212,13 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 				if (access === "admin" && ctx.meta.customer.role !== "admin") throw new ForbiddenError();
 			},
 
-			/** moleculer-web's error body, without internal messages for 5xx in production. */
+			/**
+			 * moleculer-web's error body `{ name, message, code, type, data }`: without the node ids and internal
+			 * action names Moleculer adds to validation errors, and without internal messages for 5xx in production.
+			 */
 			reformatError(err: { name: string; message: string; code: number; type?: string; data?: unknown }) {
-				const { name, message, code, type, data } = err;
+				const { name, message, code, type } = err;
+				const data = Array.isArray(err.data) ? err.data.map(item => (item && typeof item === "object" ? withoutInternals(item) : item)) : err.data;
 				const internal = !(code >= 400 && code < 500);
 				// The status stays (503, 504 and 500 mean different things to a client); the message does not.
 				if (internal && this.config.production) return { name: "ServerError", message: "Internal server error", code: code >= 500 && code < 600 ? code : 500, type: "INTERNAL" };
@@ -158,12 +230,18 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 			this.config = config;
 			this.clientAddress = clientAddress;
 			this.headers = securityHeaders(config.production);
+			this.catalogHeaders = Object.entries({ ...securityHeaderSet(config.production), "Cache-Control": "no-cache", "Content-Type": "application/json; charset=utf-8" }).flat();
+			this.logAccess = ["info", "debug", "trace"].includes(config.logLevel);
+			this.responses = new ResponseCache();
 			if (config.jwtSecretIsDefault) {
 				this.logger.warn("!!! JWT_SECRET is not set: using the insecure development secret. Set JWT_SECRET in any shared environment. !!!");
 			}
 		},
 
 		started() {
+			// A slow client cannot hold a connection: headers within 10 s, a whole request within 30 s, idle
+			// keep-alive connections closed after 5 s.
+			if (this.server) Object.assign(this.server, SERVER_TIMEOUTS);
 			const address = this.server?.address();
 			if (address && typeof address === "object") this.logger.info(`Shop API listening on http://localhost:${address.port}/api`);
 		}

@@ -1,13 +1,29 @@
 /**
  * The carts service: one cart per customer, persisted, priced at read time with the products' current prices.
- * Every action acts on the calling customer (`ctx.meta.customer`), so no customer can name another's cart.
- * Writes use optimistic concurrency (a `version` field): two requests changing one cart at once never lose
- * a line.
+ * Every public action acts on the calling customer (`ctx.meta.customer`), so no customer can name another's
+ * cart. Writes use optimistic concurrency (a `version` field): two requests changing one cart at once never
+ * lose a line.
+ *
+ * Checkout claims the cart (`claimCheckout`: one compare-and-set, before the order exists): while a checkout
+ * runs, a second checkout gets 409 CHECKOUT_IN_PROGRESS and any edit 409 CART_BUSY. The checkout ends the
+ * claim: a paid order empties the cart (`completeCheckout`, also on `order.paid`), a refusal or a decline
+ * keeps it (`releaseCheckout`). `mixins/claim-sweep.mixin.ts` settles a claim whose checkout was lost.
  */
 import type { Context, ServiceSchema } from "moleculer";
 import { DbMixin, type DbServiceThis } from "../mixins/db.mixin";
+import { ClaimSweepMixin } from "../mixins/claim-sweep.mixin";
 import { requireCustomer } from "../lib/auth";
-import { CartBusyError, CartFullError, CartItemNotFoundError, CurrencyMismatchError, InsufficientStockError, LineQuantityLimitError } from "../lib/errors";
+import { configOf, type ShopConfig } from "../lib/config";
+import {
+	CartBusyError,
+	CartFullError,
+	CartItemNotFoundError,
+	CheckoutInProgressError,
+	CurrencyMismatchError,
+	EmptyCartError,
+	InsufficientStockError,
+	LineQuantityLimitError
+} from "../lib/errors";
 import {
 	MAX_CART_LINES,
 	MAX_LINE_QUANTITY,
@@ -16,13 +32,16 @@ import {
 	lineQuantity,
 	priceCart,
 	setLineQuantity,
+	type CartClaim,
 	type CartLine,
-	type PricedCart
-} from "./domain/cart";
-import { RESERVATION_ID_PATTERN } from "./domain/stock";
-import type { Product } from "./products.service";
+	type PricedCart,
+	type StoredCart
+} from "../domain/cart";
+import { RESERVATION_ID_PATTERN } from "../domain/stock";
+import type { Product } from "../domain/catalog";
+import { CHANNELS } from "../domain/events";
 import { IDEMPOTENT_RETRY } from "../lib/resilience";
-import { CHANNELS, ChannelsMixin } from "../lib/channels";
+import { ChannelsMixin } from "../lib/channels";
 import type { Meta } from "../types/meta";
 
 const PRODUCT_ID_RULE = { type: "string", min: 1, max: 64 } as const;
@@ -56,54 +75,45 @@ interface ProductParams {
 	productId: string;
 }
 
-const removeOrderedParams = {
-	$$strict: true,
-	customerId: { type: "string", min: 1, max: 64 },
-	orderId: { type: "string", pattern: RESERVATION_ID_PATTERN },
-	items: { type: "array", max: 100, items: { type: "object", props: { productId: PRODUCT_ID_RULE, quantity: { type: "number", integer: true, min: 1 } } } }
-} as const;
-interface RemoveOrderedParams {
-	customerId: string;
+const ORDER_ID_RULE = { type: "string", pattern: RESERVATION_ID_PATTERN } as const;
+
+const claimParams = { $$strict: true, orderId: ORDER_ID_RULE } as const;
+interface ClaimParams {
+	/** The order the checkout will create. */
 	orderId: string;
-	items: CartLine[];
 }
 
-interface StoredCart {
-	_id: string;
+const endClaimParams = { $$strict: true, customerId: { type: "string", min: 1, max: 64 }, orderId: ORDER_ID_RULE } as const;
+/** Ends the claim of `orderId` on the cart of `customerId` (internal: the orders service, the sweep). */
+export interface EndClaimParams {
 	customerId: string;
-	items: CartLine[];
-	version: number;
+	orderId: string;
 }
 
 interface CartsMethods {
 	loadLines(customerId: string): Promise<CartLine[]>;
-	mutate(customerId: string, change: (lines: CartLine[]) => Promise<CartLine[]> | CartLine[], once?: string): Promise<CartLine[]>;
+	mutate(customerId: string, change: (lines: CartLine[]) => Promise<CartLine[]> | CartLine[]): Promise<CartLine[]>;
+	endClaim(params: EndClaimParams, set: Partial<StoredCart>): Promise<boolean>;
 	priced(ctx: Context<unknown, Meta>, lines: CartLine[]): Promise<PricedCart>;
 	checkLine(ctx: Context<unknown, Meta>, lines: CartLine[], productId: string, quantity: number): Promise<void>;
 }
-type CartsThis = DbServiceThis & CartsMethods;
-
-/** The value at a dotted `path` of `doc` (e.g. "orders.<id>"). */
-function getPath(doc: object, path: string): unknown {
-	return path.split(".").reduce<any>((value, key) => (value == null ? undefined : value[key]), doc);
-}
-
-/** `{ a: { b: true } }` for "a.b": a dotted marker as a nested object, for an insert. */
-function nest(path: string): Record<string, unknown> {
-	return path.split(".").reduceRight<any>((value, key) => ({ [key]: value }), true);
-}
+type CartsThis = DbServiceThis & CartsMethods & { config: ShopConfig };
 
 const CartsService: ServiceSchema<object, CartsMethods, object, CartsThis> = {
 	name: "carts",
 	mixins: [
-		DbMixin("carts", ["customerId", "items", "updatedAt"], [{ fields: { customerId: 1 }, unique: true }]),
+		DbMixin({
+			collection: "carts",
+			fields: ["customerId", "items", "updatedAt"],
+			indexes: [{ fields: { customerId: 1 }, unique: true }, { fields: { "checkout.at": 1 }, mongoOnly: true }]
+		}),
 		ChannelsMixin<CartsThis>({
-			/** A paid order's units leave its customer's cart (once per order, whatever the delivery count). */
-			async [CHANNELS.ORDER_PAID](payload: RemoveOrderedParams) {
-				const { customerId, orderId, items } = payload;
-				await this.actions.removeOrdered({ customerId, orderId, items });
+			/** A paid order ends its checkout's claim, emptying the cart (a no-op once the checkout did it). */
+			async [CHANNELS.ORDER_PAID]({ customerId, orderId }) {
+				await this.actions.completeCheckout({ customerId, orderId });
 			}
-		})
+		}),
+		ClaimSweepMixin
 	],
 	dependencies: ["products"],
 
@@ -162,25 +172,54 @@ const CartsService: ServiceSchema<object, CartsMethods, object, CartsThis> = {
 		},
 
 		/**
-		 * Takes a paid order's units out of its customer's cart, once per order (internal: the order.paid
-		 * handler). Lines added after the checkout stay. Answers whether this call changed the cart.
+		 * Claims the caller's cart for the checkout of `orderId` (internal: `orders.checkout`), in one
+		 * compare-and-set on the cart as priced, and answers it. Until the claim ends, a second checkout gets
+		 * CHECKOUT_IN_PROGRESS and edits get CART_BUSY.
+		 * @throws EmptyCartError 422; CheckoutInProgressError 409 (`data.orderId`: the running checkout);
+		 *   CurrencyMismatchError 409; CartBusyError 409 (the cart kept changing); AuthRequiredError 401.
 		 */
-		removeOrdered: {
+		claimCheckout: {
 			visibility: "public",
-			params: removeOrderedParams,
+			params: claimParams,
+			async handler(ctx: Context<ClaimParams, Meta>): Promise<PricedCart> {
+				const customerId = requireCustomer(ctx).id;
+				for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+					const doc = (await this.adapter.findOne({ customerId })) as StoredCart | null;
+					if (doc?.checkout) throw new CheckoutInProgressError(doc.checkout.orderId);
+					const cart = await this.priced(ctx, doc?.items ?? []);
+					if (!doc || cart.items.length === 0) throw new EmptyCartError();
+					const checkout: CartClaim = { orderId: ctx.params.orderId, at: new Date().toISOString() };
+					const claimed = await this.adapter.updateMany(
+						{ _id: doc._id, version: doc.version, checkout: { $exists: false } },
+						{ $set: { checkout, version: doc.version + 1, updatedAt: checkout.at } }
+					);
+					if (claimed === 1) return cart;
+				}
+				throw new CartBusyError();
+			}
+		},
+
+		/**
+		 * Ends the claim of a paid order: the cart is emptied (its lines are the order's; nobody could change
+		 * them meanwhile). Answers `{ ended }`: false when the claim is not this order's (already ended, or never
+		 * made), so a repeat or a late `order.paid` changes nothing. @throws ValidationError 422.
+		 */
+		completeCheckout: {
+			visibility: "public",
+			params: endClaimParams,
 			retryPolicy: IDEMPOTENT_RETRY,
-			async handler(ctx: Context<RemoveOrderedParams, Meta>): Promise<{ applied: boolean }> {
-				const { customerId, orderId, items } = ctx.params;
-				let applied = false;
-				await this.mutate(
-					customerId,
-					current => {
-						applied = true;
-						return items.reduce((lines, item) => setLineQuantity(lines, item.productId, lineQuantity(lines, item.productId) - item.quantity), current);
-					},
-					`orders.${orderId}`
-				);
-				return { applied };
+			async handler(ctx: Context<EndClaimParams, Meta>): Promise<{ ended: boolean }> {
+				return { ended: await this.endClaim(ctx.params, { items: [] }) };
+			}
+		},
+
+		/** Ends the claim of a refused, declined or lost checkout: the cart stays as it was. Answers as `completeCheckout`. @throws ValidationError 422. */
+		releaseCheckout: {
+			visibility: "public",
+			params: endClaimParams,
+			retryPolicy: IDEMPOTENT_RETRY,
+			async handler(ctx: Context<EndClaimParams, Meta>): Promise<{ ended: boolean }> {
+				return { ended: await this.endClaim(ctx.params, {}) };
 			}
 		},
 
@@ -202,32 +241,35 @@ const CartsService: ServiceSchema<object, CartsMethods, object, CartsThis> = {
 
 		/**
 		 * Applies `change` to the customer's lines and stores the result if nobody wrote in between (compare
-		 * and set on `version`); otherwise re-reads and tries again. With `once` (a field name), the change is
-		 * applied only if the cart does not carry that marker yet, and sets it.
+		 * and set on `version`); otherwise re-reads and tries again.
+		 * @throws CartBusyError 409 while a checkout holds the cart, or after MAX_WRITE_ATTEMPTS collisions.
 		 */
-		async mutate(customerId: string, change: (lines: CartLine[]) => Promise<CartLine[]> | CartLine[], once?: string): Promise<CartLine[]> {
+		async mutate(customerId: string, change: (lines: CartLine[]) => Promise<CartLine[]> | CartLine[]): Promise<CartLine[]> {
 			for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
 				const doc = (await this.adapter.findOne({ customerId })) as StoredCart | null;
-				if (once && doc && getPath(doc, once) != null) return doc.items;
+				if (doc?.checkout) throw new CartBusyError(doc.checkout.orderId);
 				const items = await change(doc?.items ?? []);
 				const updatedAt = new Date().toISOString();
-				const marker = once ? { [once]: true } : {};
 				if (!doc) {
-					try {
-						await this.adapter.insert({ _id: this.newId(), customerId, items, version: 1, updatedAt, ...(once ? nest(once) : {}) });
-						return items;
-					} catch (err) {
-						if (!this.isDuplicateKeyError(err)) throw err;
-						continue;
-					}
+					if ((await this.insertOnce({ _id: this.newId(), customerId, items, version: 1, updatedAt }, { customerId })).inserted) return items;
+					continue;
 				}
 				const written = await this.adapter.updateMany(
-					{ _id: doc._id, version: doc.version },
-					{ $set: { items, version: doc.version + 1, updatedAt, ...marker } }
+					{ _id: doc._id, version: doc.version, checkout: { $exists: false } },
+					{ $set: { items, version: doc.version + 1, updatedAt } }
 				);
 				if (written === 1) return items;
 			}
 			throw new CartBusyError();
+		},
+
+		/** Ends the claim of `orderId` on the cart of `customerId`, setting `set`; true when this call ended it. */
+		async endClaim({ customerId, orderId }: EndClaimParams, set: Partial<StoredCart>): Promise<boolean> {
+			const ended = await this.adapter.updateMany(
+				{ customerId, "checkout.orderId": orderId },
+				{ $set: { ...set, updatedAt: new Date().toISOString() }, $unset: { checkout: true }, $inc: { version: 1 } }
+			);
+			return ended === 1;
 		},
 
 		async priced(ctx: Context<unknown, Meta>, lines: CartLine[]): Promise<PricedCart> {
@@ -251,6 +293,15 @@ const CartsService: ServiceSchema<object, CartsMethods, object, CartsThis> = {
 				if (cart.items.length > 0 && cart.currency !== product.currency) throw new CurrencyMismatchError(cart.currency, product.currency);
 			}
 		}
+	},
+
+	created() {
+		this.config = configOf(this.broker);
+	},
+
+	/** Carts stored by an earlier version carry per-order markers (`orders.<id>`); they mean nothing now. */
+	async started() {
+		await this.adapter.updateMany({ orders: { $exists: true } }, { $unset: { orders: true } });
 	}
 };
 

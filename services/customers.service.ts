@@ -4,7 +4,7 @@
  */
 import type { Context, ServiceSchema } from "moleculer";
 import { DbMixin, type DbServiceThis } from "../mixins/db.mixin";
-import { loadConfig, type ShopConfig } from "../lib/config";
+import { configOf, type ShopConfig } from "../lib/config";
 import { issueToken } from "../lib/jwt";
 import { dummyPasswordHash, hashPassword, verifyPassword } from "../lib/password";
 import { requireCustomer } from "../lib/auth";
@@ -63,7 +63,7 @@ type CustomersThis = DbServiceThis & CustomersMethods & { config: ShopConfig; th
 
 const CustomersService: ServiceSchema<object, CustomersMethods, object, CustomersThis> = {
 	name: "customers",
-	mixins: [DbMixin("customers", ["email", "name", "role", "createdAt"], [{ fields: { email: 1 }, unique: true }])],
+	mixins: [DbMixin({ collection: "customers", fields: ["email", "name", "role", "createdAt"], indexes: [{ fields: { email: 1 }, unique: true }] })],
 
 	actions: {
 		/** Creates a customer account (answers 201). @throws EmailTakenError 409 EMAIL_TAKEN; ValidationError 422. */
@@ -79,12 +79,7 @@ const CustomersService: ServiceSchema<object, CustomersMethods, object, Customer
 					passwordHash: await hashPassword(password),
 					createdAt: new Date().toISOString()
 				};
-				try {
-					await this.adapter.insert(doc);
-				} catch (err) {
-					if (this.isDuplicateKeyError(err)) throw new EmailTakenError();
-					throw err;
-				}
+				if (!(await this.insertOnce(doc, { email: doc.email })).inserted) throw new EmailTakenError();
 				ctx.meta.$statusCode = 201;
 				ctx.meta.$location = "/api/customers/me";
 				return this.startSession(doc);
@@ -93,18 +88,23 @@ const CustomersService: ServiceSchema<object, CustomersMethods, object, Customer
 
 		/**
 		 * Checks an email and password. An unknown email and a wrong password take the same scrypt work and
-		 * the same answer; LOGIN_MAX_FAILURES failures for one email lock it for LOGIN_LOCK_SECONDS.
-		 * @throws InvalidCredentialsError 401 INVALID_CREDENTIALS; TooManyLoginAttemptsError 429.
+		 * the same answer. More than LOGIN_MAX_FAILURES attempts for one email from one client address within
+		 * LOGIN_LOCK_SECONDS answer 429 to that address; beyond that many from anywhere, each attempt is slowed
+		 * down by up to 4 s but still checked (`lib/login-throttle.ts`).
+		 * @throws InvalidCredentialsError 401 INVALID_CREDENTIALS; TooManyLoginAttemptsError 429 (`data.retryAfter`, s).
 		 */
 		login: {
 			params: loginParams,
 			async handler(ctx: Context<LoginParams, Meta>): Promise<Session> {
 				const email = ctx.params.email.trim().toLowerCase();
-				if (await this.throttle.overLimit(email)) throw new TooManyLoginAttemptsError(this.throttle.windowSeconds);
+				const address = ctx.meta.clientAddress ?? "-";
+				const verdict = await this.throttle.attempt(email, address);
+				if (verdict.refused) throw new TooManyLoginAttemptsError(this.throttle.windowSeconds);
+				if (verdict.delayMs > 0) await new Promise(resolve => setTimeout(resolve, verdict.delayMs));
 				const doc = await this.adapter.findOne({ email });
 				const ok = await verifyPassword(ctx.params.password, doc?.passwordHash ?? (await dummyPasswordHash()));
 				if (!doc || !ok) throw new InvalidCredentialsError();
-				await this.throttle.reset(email);
+				await this.throttle.reset(email, address);
 				return this.startSession(doc);
 			}
 		},
@@ -153,19 +153,14 @@ const CustomersService: ServiceSchema<object, CustomersMethods, object, Customer
 				}
 				return;
 			}
-			try {
-				const now = new Date().toISOString();
-				await this.adapter.insert({ _id: this.newId(), email, name: "Administrator", role: "admin", passwordHash: await hashPassword(password), createdAt: now });
-			} catch (err) {
-				// Another replica created it at the same moment: that one is as good.
-				if (!this.isDuplicateKeyError(err)) throw err;
-			}
-			this.logger.info(`Admin account ${email} created.`);
+			const admin = { _id: this.newId(), email, name: "Administrator", role: "admin", passwordHash: await hashPassword(password), createdAt: new Date().toISOString() };
+			// Another replica may create it at the same moment: that one is as good.
+			if ((await this.insertOnce(admin, { email })).inserted) this.logger.info(`Admin account ${email} created.`);
 		}
 	},
 
 	created() {
-		this.config = loadConfig();
+		this.config = configOf(this.broker);
 		this.throttle = new LoginThrottle(this.broker, this.config.loginMaxFailures, this.config.loginLockSeconds);
 	},
 

@@ -5,7 +5,8 @@
  */
 import type { Context, ServiceSchema } from "moleculer";
 import { DbMixin, type DbServiceThis } from "../mixins/db.mixin";
-import { CHANNELS, ChannelsMixin, DEAD_LETTER_QUEUE } from "../lib/channels";
+import { ChannelsMixin, DEAD_LETTER_QUEUE } from "../lib/channels";
+import { CHANNELS, type ChannelName, type OrderEvent } from "../domain/events";
 import { IDEMPOTENT_RETRY } from "../lib/resilience";
 import type { Meta } from "../types/meta";
 
@@ -28,15 +29,7 @@ export interface DeadLetter {
 	payload: unknown;
 }
 
-interface OrderEvent {
-	orderId: string;
-	customerId: string;
-	customerEmail?: string;
-	total: number;
-	currency: string;
-}
-
-const SUBJECTS: Record<string, (e: OrderEvent) => string> = {
+const SUBJECTS: Record<ChannelName, (e: OrderEvent) => string> = {
 	[CHANNELS.ORDER_PAID]: e => `Your order ${e.orderId} is confirmed`,
 	[CHANNELS.ORDER_CANCELLED]: e => `Your order ${e.orderId} is cancelled`,
 	[CHANNELS.PAYMENT_REFUNDED]: e => `Your refund for order ${e.orderId}`
@@ -53,11 +46,11 @@ interface DeadLettersParams {
 }
 
 interface NotificationsMethods {
-	record(kind: string, event: OrderEvent): Promise<void>;
+	record(kind: ChannelName, event: OrderEvent): Promise<void>;
 }
 type NotificationsThis = DbServiceThis & NotificationsMethods;
 
-const handler = (kind: string) =>
+const handler = (kind: ChannelName) =>
 	async function (this: NotificationsThis, event: OrderEvent) {
 		await this.record(kind, event);
 	};
@@ -65,7 +58,7 @@ const handler = (kind: string) =>
 const NotificationsService: ServiceSchema<object, NotificationsMethods, object, NotificationsThis> = {
 	name: "notifications",
 	mixins: [
-		DbMixin("notifications", ["kind", "orderId", "customerId", "to", "subject", "createdAt"], [{ fields: { orderId: 1 } }]),
+		DbMixin({ collection: "notifications", fields: ["kind", "orderId", "customerId", "to", "subject", "createdAt"], indexes: [{ fields: { orderId: 1 } }] }),
 		ChannelsMixin<NotificationsThis>({
 			[CHANNELS.ORDER_PAID]: handler(CHANNELS.ORDER_PAID),
 			[CHANNELS.ORDER_CANCELLED]: handler(CHANNELS.ORDER_CANCELLED),
@@ -115,21 +108,17 @@ const NotificationsService: ServiceSchema<object, NotificationsMethods, object, 
 
 	methods: {
 		/** Records the e-mail for `kind` and the event's order, unless it already was (the id is kind + order). */
-		async record(kind: string, event: OrderEvent): Promise<void> {
-			try {
-				await this.adapter.insert({
-					_id: `${kind}:${event.orderId}`,
-					kind,
-					orderId: event.orderId,
-					customerId: event.customerId,
-					to: event.customerEmail ?? "",
-					subject: SUBJECTS[kind](event),
-					createdAt: new Date().toISOString()
-				});
-				this.logger.info(`E-mail to ${event.customerEmail ?? event.customerId}: ${SUBJECTS[kind](event)}`);
-			} catch (err) {
-				if (!this.isDuplicateKeyError(err)) throw err;
-			}
+		async record(kind: ChannelName, event: OrderEvent): Promise<void> {
+			const { inserted } = await this.insertOnce({
+				_id: `${kind}:${event.orderId}`,
+				kind,
+				orderId: event.orderId,
+				customerId: event.customerId,
+				to: event.customerEmail ?? "",
+				subject: SUBJECTS[kind](event),
+				createdAt: new Date().toISOString()
+			});
+			if (inserted) this.logger.info(`E-mail to ${event.customerEmail ?? event.customerId}: ${SUBJECTS[kind](event)}`);
 		}
 	}
 };

@@ -6,30 +6,12 @@
  */
 import type { Context, ServiceSchema } from "moleculer";
 import { DbMixin, type DbServiceThis } from "../mixins/db.mixin";
-import { CURRENCY_PATTERN } from "./domain/money";
-import { decideCharge, isPaymentToken } from "./domain/payment-provider";
+import { CURRENCY_PATTERN } from "../domain/money";
+import type { Payment } from "../domain/payment";
+import { decideCharge, isPaymentToken } from "../domain/payment-provider";
 import { InvalidPaymentTokenError, PaymentNotFoundError, PaymentNotRefundableError } from "../lib/errors";
 import { IDEMPOTENT_RETRY } from "../lib/resilience";
 import type { Meta } from "../types/meta";
-
-/**
- * A payment's state: `captured` may become `refunded`; `declined` is final; `voided` records that the order
- * was given up before any charge (checkout recovery), so a late charge for it can never capture.
- */
-export type PaymentStatus = "captured" | "declined" | "refunded" | "voided";
-
-/** A payment as the actions return it. `amount` in minor units of `currency`. */
-export interface Payment {
-	id: string;
-	orderId: string;
-	amount: number;
-	currency: string;
-	status: PaymentStatus;
-	transactionId?: string;
-	declineCode?: string;
-	createdAt: string;
-	updatedAt: string;
-}
 
 const ORDER_ID_RULE = { type: "string", min: 1, max: 64 } as const;
 
@@ -63,11 +45,11 @@ type PaymentsThis = DbServiceThis & PaymentsMethods;
 const PaymentsService: ServiceSchema<object, PaymentsMethods, object, PaymentsThis> = {
 	name: "payments",
 	mixins: [
-		DbMixin(
-			"payments",
-			["orderId", "amount", "currency", "status", "transactionId", "declineCode", "createdAt", "updatedAt"],
-			[{ fields: { orderId: 1 }, unique: true }]
-		)
+		DbMixin({
+			collection: "payments",
+			fields: ["orderId", "amount", "currency", "status", "transactionId", "declineCode", "createdAt", "updatedAt"],
+			indexes: [{ fields: { orderId: 1 }, unique: true }]
+		})
 	],
 
 	actions: {
@@ -143,12 +125,7 @@ const PaymentsService: ServiceSchema<object, PaymentsMethods, object, PaymentsTh
 		 */
 		async recordOnce(orderId: string, fields: Record<string, unknown>): Promise<Payment> {
 			const now = new Date().toISOString();
-			try {
-				return this.toPayment(await this.adapter.insert({ _id: this.newId(), orderId, ...fields, createdAt: now, updatedAt: now }));
-			} catch (err) {
-				if (!this.isDuplicateKeyError(err)) throw err;
-				return this.toPayment(await this.findByOrder(orderId));
-			}
+			return this.toPayment((await this.insertOnce({ _id: this.newId(), orderId, ...fields, createdAt: now, updatedAt: now }, { orderId })).doc);
 		},
 
 		findByOrder(orderId: string) {

@@ -1,38 +1,27 @@
 /**
- * The products service: the catalog. Reads (`list`, `get`) are cached; every write cleans the cache on every
- * node. Stock is changed only by the idempotent, atomic conditional updates of the stock reservation mixin
- * (`reserveStock`, `releaseStock`, `commitStock`, `restock`), never by read-then-write.
+ * The products service: the catalog and its stock. Reads (`list`, `get`) are cached; every write cleans the
+ * cache on every node. Stock counts onHand, reserved and available units (`domain/stock.ts`); it changes
+ * only through the idempotent, atomic stock movements of `mixins/stock-movements.mixin.ts` (checkout) and the
+ * admin's compare-and-set of `onHand`, never by read-then-write. `mixins/stock-sweep.mixin.ts` releases what
+ * a lost order left held.
  */
 import { Errors, type Context, type ServiceSchema } from "moleculer";
-import { DbMixin, type DbServiceThis } from "../mixins/db.mixin";
+import { DbMixin } from "../mixins/db.mixin";
 import { CacheCleanerMixin } from "../mixins/cache-cleaner.mixin";
-import { productFieldRules, type ProductInput } from "./domain/catalog";
-import { DEFAULT_CURRENCY } from "./domain/money";
-import { PRODUCT_SORTS, buildProductQuery, buildProductSort, type ProductSort } from "./domain/product-query";
+import { StockMovementsMixin, MOVEMENTS_STORE, type StockThis } from "../mixins/stock-movements.mixin";
+import { StockSweepMixin } from "../mixins/stock-sweep.mixin";
+import { CatalogIndexMixin, type CatalogIndexThis } from "../mixins/catalog-index.mixin";
+import { onHandRule, productFieldRules, type Product, type ProductInput } from "../domain/catalog";
+import { DEFAULT_CURRENCY } from "../domain/money";
+import { initialStock } from "../domain/stock";
+import { PRODUCT_SORTS, type ProductSort } from "../domain/product-query";
 import { DEMO_CATALOG } from "../lib/demo-catalog";
+import { bumpCatalogVersion } from "../lib/catalog-cache";
+import { configOf, type ShopConfig } from "../lib/config";
 import { ProductNotFoundError, SkuTakenError } from "../lib/errors";
 import { IDEMPOTENT_RETRY } from "../lib/resilience";
-import { StockReservationMixin } from "../mixins/stock-reservation.mixin";
-import { CHANNELS, ChannelsMixin } from "../lib/channels";
 import { pageParamRules, type Page, type PageParams } from "../lib/paging";
 import type { Meta } from "../types/meta";
-
-/** A catalog product as every action returns it. `price` in minor units of `currency`; dates ISO 8601. */
-export interface Product {
-	id: string;
-	sku: string;
-	name: string;
-	description: string;
-	category: string;
-	brand: string;
-	price: number;
-	currency: string;
-	stock: number;
-	/** Units sold in paid orders (counted from order.paid events); absent until the first sale. */
-	sold?: number;
-	createdAt: string;
-	updatedAt: string;
-}
 
 /** One page of `products.list`. */
 export type ProductPage = Page<Product>;
@@ -49,7 +38,7 @@ export interface ProductsSettings {
 	seedDemoCatalog: boolean;
 }
 
-const PRODUCT_FIELDS = ["sku", "name", "description", "category", "brand", "price", "currency", "stock", "sold", "createdAt", "updatedAt"];
+const PRODUCT_FIELDS = ["sku", "name", "description", "category", "brand", "price", "currency", "stock", "onHand", "reserved", "sold", "createdAt", "updatedAt"];
 const ID_RULE = { type: "string", min: 1, max: 64 } as const;
 
 const listParams = {
@@ -79,12 +68,15 @@ const createParams = { $$strict: true, ...productFieldRules } as const;
 type CreateParams = ProductInput;
 
 const optional = <T extends object>(rule: T) => ({ ...rule, optional: true });
+const { stock: _stockRule, ...catalogFieldRules } = productFieldRules;
+/** Any subset of the catalog fields, and `onHand` (the shelf count) instead of `stock`. */
 const updateParams = {
 	$$strict: true,
 	id: ID_RULE,
-	...Object.fromEntries(Object.entries(productFieldRules).map(([field, rule]) => [field, optional(rule)]))
+	...Object.fromEntries(Object.entries(catalogFieldRules).map(([field, rule]) => [field, optional(rule)])),
+	onHand: optional(onHandRule)
 };
-type UpdateParams = Partial<ProductInput> & IdParams;
+type UpdateParams = Partial<Omit<ProductInput, "stock">> & IdParams & { onHand?: number };
 
 const importParams = {
 	$$strict: true,
@@ -95,12 +87,13 @@ interface ImportParams {
 }
 
 interface ProductsMethods {
+	clearCache(): Promise<void>;
 	toProduct(ctx: Context | undefined, doc: unknown): Promise<Product>;
 	findProduct(id: string): Promise<Record<string, any>>;
 	upsertProducts(inputs: readonly ProductInput[], ctx?: Context): Promise<ImportResult>;
 	upsertOne(input: ProductInput): Promise<keyof ImportResult>;
 }
-type ProductsThis = DbServiceThis & ProductsMethods & { settings: ProductsSettings };
+type ProductsThis = StockThis & CatalogIndexThis & ProductsMethods & { settings: ProductsSettings; config: ShopConfig };
 
 /**
  * Refuses `null` for any field: fastest-validator lets an optional field be null, and a product field must
@@ -118,31 +111,26 @@ function withDefaults(input: ProductInput): Required<ProductInput> {
 	return { description: "", brand: "", currency: DEFAULT_CURRENCY, ...input };
 }
 
+/** The document of a new product: `input.stock` units on hand, nothing reserved or sold. */
+function newProduct(_id: string, input: ProductInput): Record<string, unknown> {
+	const now = new Date().toISOString();
+	const { stock, ...fields } = withDefaults(input);
+	return { _id, ...fields, ...initialStock(stock), createdAt: now, updatedAt: now };
+}
+
 const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, ProductsThis> = {
 	name: "products",
 	mixins: [
-		DbMixin("products", PRODUCT_FIELDS, [
-			{ fields: { sku: 1 }, unique: true },
-			{ fields: { category: 1 } }
-		]),
+		DbMixin({
+			collection: "products",
+			fields: PRODUCT_FIELDS,
+			indexes: [{ fields: { sku: 1 }, unique: true }, { fields: { category: 1 } }, { fields: { inFlight: 1 }, mongoOnly: true }],
+			stores: { movements: MOVEMENTS_STORE }
+		}),
 		CacheCleanerMixin(["products"]),
-		StockReservationMixin,
-		ChannelsMixin<ProductsThis>({
-			/**
-			 * Records a paid order's units as sold (`sold`, in units), once per order: the same update marks the
-			 * product with the order id. The marker map grows with the orders of each product.
-			 */
-			async [CHANNELS.ORDER_PAID](payload: { orderId: string; items: { productId: string; quantity: number }[] }) {
-				let changed = 0;
-				for (const { productId, quantity } of payload.items) {
-					changed += await this.adapter.updateMany(
-						{ _id: productId, [`sales.${payload.orderId}`]: { $exists: false } },
-						{ $inc: { sold: quantity }, $set: { [`sales.${payload.orderId}`]: quantity } }
-					);
-				}
-				if (changed > 0) await this.entityChanged("updated", null);
-			}
-		})
+		StockMovementsMixin,
+		StockSweepMixin,
+		CatalogIndexMixin
 	],
 	settings: { seedDemoCatalog: true },
 
@@ -153,7 +141,7 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, 
 			retryPolicy: IDEMPOTENT_RETRY,
 			cache: { keys: ["page", "pageSize", "category", "q", "sort"] },
 			async handler(ctx: Context<ListParams, Meta>): Promise<ProductPage> {
-				return this.findPage(ctx, buildProductQuery(ctx.params), buildProductSort(ctx.params.sort), ctx.params);
+				return this.listCatalog(ctx, ctx.params) as Promise<ProductPage>;
 			}
 		},
 
@@ -178,35 +166,40 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, 
 			}
 		},
 
-		/** Creates a product (admin). Answers 201. @throws SkuTakenError 409 SKU_TAKEN; ValidationError 422. */
+		/**
+		 * Creates a product (admin) with `stock` units on hand. Answers 201.
+		 * @throws SkuTakenError 409 SKU_TAKEN; ValidationError 422.
+		 */
 		create: {
 			params: createParams,
 			async handler(ctx: Context<CreateParams, Meta>): Promise<Product> {
 				assertNoNulls(ctx.params);
-				const now = new Date().toISOString();
-				try {
-					const doc = await this.adapter.insert({ _id: this.newId(), ...withDefaults(ctx.params), createdAt: now, updatedAt: now });
-					await this.entityChanged("created", doc, ctx);
-					ctx.meta.$statusCode = 201;
-					ctx.meta.$location = `/api/products/${doc._id}`;
-					return this.toProduct(ctx, doc);
-				} catch (err) {
-					if (this.isDuplicateKeyError(err)) throw new SkuTakenError(ctx.params.sku);
-					throw err;
-				}
+				const { inserted, doc } = await this.insertOnce(newProduct(this.newId(), ctx.params), { sku: ctx.params.sku });
+				if (!inserted) throw new SkuTakenError(ctx.params.sku);
+				this.indexProducts([doc!]);
+				await this.entityChanged("created", doc, ctx);
+				ctx.meta.$statusCode = 201;
+				ctx.meta.$location = `/api/products/${doc!._id}`;
+				return this.toProduct(ctx, doc);
 			}
 		},
 
-		/** Changes the given fields of a product (admin). @throws ProductNotFoundError 404; SkuTakenError 409. */
+		/**
+		 * Changes the given fields of a product (admin). `onHand` sets the shelf count: available `stock`
+		 * becomes onHand − reserved in the same atomic update, so a checkout holding units meanwhile neither adds
+		 * to nor takes from it. @throws ProductNotFoundError 404; SkuTakenError 409; StockBelowReservedError 409
+		 * STOCK_BELOW_RESERVED (onHand below the reserved units); ValidationError 422.
+		 */
 		update: {
 			params: updateParams,
 			async handler(ctx: Context<UpdateParams, Meta>): Promise<Product> {
 				assertNoNulls(ctx.params);
-				const { id, ...fields } = ctx.params;
-				await this.findProduct(id);
+				const { id, onHand, ...fields } = ctx.params;
+				const set = { ...fields, updatedAt: new Date().toISOString() };
 				try {
-					const doc = await this.adapter.updateById(id, { $set: { ...fields, updatedAt: new Date().toISOString() } });
+					const doc = onHand == null ? await this.adapter.updateById(id, { $set: set }) : await this.setOnHand(id, onHand, set);
 					if (!doc) throw new ProductNotFoundError(id);
+					this.indexProducts([doc]);
 					await this.entityChanged("updated", doc, ctx);
 					return this.toProduct(ctx, doc);
 				} catch (err) {
@@ -222,6 +215,7 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, 
 			async handler(ctx: Context<IdParams, Meta>): Promise<Product> {
 				const doc = await this.findProduct(ctx.params.id);
 				await this.adapter.removeMany({ _id: ctx.params.id });
+				this.unindexProduct(ctx.params.id);
 				await this.entityChanged("removed", doc, ctx);
 				return this.toProduct(ctx, doc);
 			}
@@ -242,6 +236,15 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, 
 	},
 
 	methods: {
+		/**
+		 * moleculer-db's cache clean after every product write (catalog edits and stock moves), plus a new catalog
+		 * version, so that the gateways' response caches drop their answers before this write answers.
+		 */
+		async clearCache(): Promise<void> {
+			this.broker.broadcast("cache.clean.products");
+			await Promise.all([this.broker.cacher?.clean("products.**"), bumpCatalogVersion(this.broker)]);
+		},
+
 		toProduct(ctx: Context | undefined, doc: unknown): Promise<Product> {
 			return this.transformDocuments(ctx, {}, doc);
 		},
@@ -260,33 +263,37 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, 
 		},
 
 		async upsertOne(input: ProductInput): Promise<keyof ImportResult> {
-			const fields = withDefaults(input);
-			const now = new Date().toISOString();
-			const existing = await this.adapter.findOne({ sku: fields.sku });
+			let existing = await this.adapter.findOne({ sku: input.sku });
 			if (!existing) {
-				try {
-					await this.adapter.insert({ _id: this.newId(), ...fields, createdAt: now, updatedAt: now });
+				const { inserted, doc } = await this.insertOnce(newProduct(this.newId(), input), { sku: input.sku });
+				if (inserted) {
+					this.indexProducts([doc!]);
 					return "created";
-				} catch (err) {
-					// Another node inserted the same SKU first: fall through to the update.
-					if (!this.isDuplicateKeyError(err)) throw err;
 				}
+				existing = doc; // another node inserted the same SKU first: update it like any existing product
 			}
-			// An existing product keeps its stock: sales and reservations change it, and a re-import must neither
-			// put sold units back nor overwrite a concurrent reservation. The file's stock seeds new products only.
-			const { stock: _stock, ...catalogFields } = fields;
+			// An existing product keeps its stock counters: sales and reservations change them, and a re-import
+			// must neither put sold units back nor overwrite a reservation. The file's stock seeds new products only.
+			const { stock: _stock, ...catalogFields } = withDefaults(input);
 			const changed = (Object.keys(catalogFields) as (keyof typeof catalogFields)[]).some(key => existing?.[key] !== catalogFields[key]);
 			if (!changed) return "unchanged";
-			await this.adapter.updateMany({ sku: fields.sku }, { $set: { ...catalogFields, updatedAt: now } });
+			await this.adapter.updateMany({ sku: input.sku }, { $set: { ...catalogFields, updatedAt: new Date().toISOString() } });
+			if (this.catalogIndex) this.indexProducts([(await this.adapter.findOne({ sku: input.sku }))!]);
 			return "updated";
 		}
 	},
 
+	created() {
+		this.config = configOf(this.broker);
+	},
+
 	async started() {
+		await this.migrateLegacyStock();
 		if (this.settings.seedDemoCatalog && (await this.adapter.count({})) === 0) {
 			const result = await this.upsertProducts(DEMO_CATALOG);
 			this.logger.info(`Seeded the demo catalog: ${result.created} products.`);
 		}
+		await this.buildCatalogIndex();
 	}
 };
 

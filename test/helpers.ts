@@ -50,3 +50,13 @@ export async function waitUntil(check: () => Promise<boolean> | boolean, timeout
 		await new Promise(resolve => setTimeout(resolve, 20));
 	}
 }
+
+/**
+ * Stops the background jobs (PeriodicMixin: recovery, sweeps) of `service` on `broker`, once they have
+ * started, so a test can run them by hand without a background run racing its hand-built state.
+ */
+export async function stopBackgroundJobs(broker: ServiceBroker, service: string): Promise<void> {
+	const local = broker.getLocalService(service) as unknown as { timers?: Map<string, NodeJS.Timeout> };
+	await waitUntil(() => (local.timers?.size ?? 0) > 0);
+	for (const timer of local.timers!.values()) clearInterval(timer);
+}

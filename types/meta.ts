@@ -22,6 +22,8 @@ export interface Meta {
 	customer?: AuthenticatedCustomer;
 	/** The request id the gateway answered with in `X-Request-Id`. */
 	requestId?: string;
+	/** The client's address as the gateway sees it (behind TRUSTED_PROXIES: from X-Forwarded-For). */
+	clientAddress?: string;
 	/** The `Idempotency-Key` header of `POST /api/orders`, when sent. */
 	idempotencyKey?: string;
 	/** moleculer-web: the HTTP status to answer with (e.g. 201). */

@@ -43,7 +43,8 @@ export async function crashDuringCheckout(point: FaultPoint, checkouts = 3, opti
 			void http("POST", "/orders", { token, body: { paymentToken: "tok_visa" }, timeoutMs: 15_000 }).catch(() => null);
 			await exited(orders.process);
 			await restart(i < checkouts - 1);
-			await http("DELETE", "/cart", { token });
+			// The dead checkout still claims the cart until recovery settles its order; then the cart is free.
+			await waitFor(async () => (await http("DELETE", "/cart", { token })).status === 200, "recovery to end the cart claim", 30_000);
 		}
 		await waitFor(async () => (await db.collection("orders").countDocuments({ status: "pending" })) === 0, "recovery to settle every order", 30_000);
 		const counts = await countStores((collection, query) => db.collection(collection).find(query).toArray(), new Map([[product.id, product.stock]]));

@@ -4,13 +4,14 @@
  * `--write` it also rewrites the table in RELIABILITY.md. Exits 1 if any invariant is broken (a double
  * charge, a capture without a paid order, a stuck order, stock drift or a stock hold left behind).
  */
-import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { NATS_URL, REDIS_URL, reachable } from "../harness";
 import { startMongoWire } from "../mongo-wire";
+import { replaceBetweenMarkers } from "../bench/markdown";
 import { crashDuringCheckout } from "./crash";
 import { consumerDown, multiLineRace, raceForLastUnits, redisOutageUnderLoad, sameKeyTwenty, type Outcome } from "./scenarios";
+import { doubleSubmit, lateReservations } from "./duplicates";
 
 const COLUMNS: [keyof Outcome, string][] = [
 	["paid", "paid orders"],
@@ -22,7 +23,7 @@ const COLUMNS: [keyof Outcome, string][] = [
 	["capturedWithoutPaidOrder", "charges without a paid order"],
 	["pending", "stuck (pending) orders"],
 	["stockDrift", "stock drift (units)"],
-	["holdsLeft", "stock holds left"]
+	["holdsLeft", "stock still held"]
 ];
 
 /** The Markdown table of `outcomes`. */
@@ -59,6 +60,8 @@ async function main(): Promise<number> {
 		await run("race for the last units", () => raceForLastUnits(200, 50));
 		await run("two-product race", () => multiLineRace(10, 5));
 		await run("same Idempotency-Key ×20", () => sameKeyTwenty(20));
+		await run("double submit ×20 without a key", () => doubleSubmit(20));
+		await run("reservations landing late", () => lateReservations(5));
 		await run("Redis down during load", () => redisOutageUnderLoad(15));
 		await run("notifications node down", async () => {
 			const outcome = await consumerDown(10);
@@ -74,10 +77,7 @@ async function main(): Promise<number> {
 	console.log(`\n${report}`);
 	if (process.argv.includes("--write")) {
 		const file = path.resolve(__dirname, "../../..", "RELIABILITY.md");
-		const doc = fs.readFileSync(file, "utf8");
-		const begin = "<!-- figures:begin -->";
-		const end = "<!-- figures:end -->";
-		fs.writeFileSync(file, `${doc.slice(0, doc.indexOf(begin) + begin.length)}\n${report}${doc.slice(doc.indexOf(end))}`);
+		replaceBetweenMarkers(file, "figures", report);
 		console.log(`Wrote the table into ${file}.`);
 	}
 	const broken = outcomes.filter(o => !holds(o));

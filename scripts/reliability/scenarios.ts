@@ -6,8 +6,8 @@
  */
 import type { ServiceBroker } from "moleculer";
 import { deleteStreams, startNode, startRedis, uniqueNamespace, waitFor, type ServiceName } from "../harness";
-import type { Product } from "../../services/products.service";
-import type { Order } from "../../services/orders.service";
+import type { Product } from "../../domain/catalog";
+import type { Order } from "../../domain/order";
 
 /** What a scenario observed. Counts are read from the stores after the run, not from the answers alone. */
 export interface Outcome {
@@ -29,7 +29,7 @@ export interface Outcome {
 	doubleCharges: number;
 	/** Units sold + units left − units at the start, summed over the products: 0 when no unit is lost or invented. */
 	stockDrift: number;
-	/** Stock holds still present on products after the run. */
+	/** Stock still held after the run: movement records in `held`, and stock markers left in flight. */
 	holdsLeft: number;
 }
 
@@ -45,11 +45,13 @@ export type Counts = Omit<Outcome, "scenario" | "load" | "faults" | "refused" | 
 
 /**
  * Counts orders by status, payments (captured, captured without a paid order, more than one per order),
- * stock drift against `initialStock` (product id → units at the start) and stock holds left behind, with
- * `find(collection, query)` reading the orders, payments and products collections.
+ * stock drift against `initialStock` (product id → units on hand at the start; a broken counter invariant
+ * of `domain/stock.ts` counts as drift too) and stock still held, with `find(collection, query)` reading the
+ * orders, payments, products and stock_movements collections.
  */
 export async function countStores(find: (collection: string, query: object) => Promise<any[]>, initialStock: Map<string, number>): Promise<Counts> {
-	const orders = await find("orders", {});
+	// Orders written as abandoned by a sweep (their checkout never wrote them) belong to no customer.
+	const orders = (await find("orders", {})).filter(o => !o.abandoned);
 	const payments = await find("payments", {});
 	const paidOrders = orders.filter(o => o.status === "paid");
 	const paidIds = new Set(paidOrders.map(o => o._id));
@@ -60,8 +62,8 @@ export async function countStores(find: (collection: string, query: object) => P
 	for (const [id, initial] of initialStock) {
 		const [doc] = await find("products", { _id: id });
 		const sold = paidOrders.flatMap(o => o.items).filter(i => i.productId === id).reduce((n, i) => n + i.quantity, 0);
-		stockDrift += sold + doc.stock - initial;
-		holdsLeft += Object.keys(doc.holds ?? {}).length;
+		stockDrift += Math.abs(sold + doc.stock - initial) + Math.abs(doc.stock - (doc.onHand - doc.reserved)) + Math.abs(doc.sold - sold);
+		holdsLeft += (await find("stock_movements", { productId: id, state: "held" })).length + (doc.inFlight ?? 0);
 	}
 	const captured = payments.filter(p => p.status === "captured");
 	return {
@@ -84,14 +86,17 @@ export class Shop {
 	readonly nodes: ServiceBroker[] = [];
 	private constructor(readonly namespace: string) {}
 
-	/** Starts one node per service (`cacher` overrides the Redis URL). MONGO_URI must name the run's MongoDB. */
-	static async start(label: string, options: { cacher?: string; services?: ServiceName[] } = {}): Promise<Shop> {
+	/**
+	 * Starts one node per entry of `services` (a service may be listed twice for two replicas), with
+	 * `cacher` overriding the Redis URL and `env` the nodes' settings. MONGO_URI must name the run's MongoDB.
+	 */
+	static async start(label: string, options: { cacher?: string; services?: ServiceName[]; env?: NodeJS.ProcessEnv } = {}): Promise<Shop> {
 		const shop = new Shop(uniqueNamespace(label));
 		const saved = process.env.MONGO_URI;
 		process.env.MONGO_URI = databaseFor(shop.namespace);
 		try {
-			for (const service of options.services ?? (["products", "payments", "carts", "notifications", "orders"] as ServiceName[])) {
-				shop.nodes.push(await startNode(`${shop.namespace}-${service}`, [service], { namespace: shop.namespace, cacher: options.cacher }));
+			for (const [i, service] of (options.services ?? (["products", "payments", "carts", "notifications", "orders"] as ServiceName[])).entries()) {
+				shop.nodes.push(await startNode(`${shop.namespace}-${service}-${i}`, [service], { namespace: shop.namespace, cacher: options.cacher, env: options.env }));
 			}
 		} finally {
 			process.env.MONGO_URI = saved;
@@ -104,8 +109,14 @@ export class Shop {
 		return this.nodes[this.nodes.length - 1];
 	}
 
-	store(service: string): any {
-		return (this.nodes.find(node => node.getLocalService(service))!.getLocalService(service) as any).adapter;
+	/** The first local instance of `service` (its methods and stores). */
+	service(name: string): any {
+		return this.nodes.find(node => node.getLocalService(name))!.getLocalService(name);
+	}
+
+	/** The adapter of a collection: a service's own, or `stock_movements` (kept by the products service). */
+	store(collection: string): any {
+		return collection === "stock_movements" ? this.service("products").stores.movements : this.service(collection).adapter;
 	}
 
 	product(stock: number): Promise<Product> {
@@ -135,7 +146,7 @@ export class Shop {
 }
 
 /** Tallies settled checkouts: refusals with 409 and server errors (5xx or no code). */
-function tally(results: PromiseSettledResult<unknown>[]) {
+export function tally(results: PromiseSettledResult<unknown>[]) {
 	const errors = results.filter(r => r.status === "rejected").map(r => (r as PromiseRejectedResult).reason);
 	return { refused: errors.filter(e => e?.code === 409).length, serverErrors: errors.filter(e => !(e?.code >= 400 && e?.code < 500)).length };
 }

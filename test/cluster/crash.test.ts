@@ -5,11 +5,8 @@
  * state; stock and payments agree and nothing is charged without a paid order.
  */
 import { crashDuringCheckout } from "../../scripts/reliability/crash";
-import { buildDist } from "./support";
 
 describe("orders node killed mid-checkout", () => {
-	beforeAll(() => buildDist());
-
 	it("fails orders whose node died after the reservation: stock back, nothing charged", async () => {
 		const outcome = await crashDuringCheckout("after_reserve", 2);
 		expect(outcome).toMatchObject({ paid: 0, failed: 2, pending: 0, captured: 0, capturedWithoutPaidOrder: 0, stockDrift: 0, holdsLeft: 0, doubleCharges: 0 });

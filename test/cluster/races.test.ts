@@ -4,6 +4,7 @@
  * under load, on nodes over the real NATS and Redis with MongoDB. Every count is read from the stores.
  */
 import { consumerDown, multiLineRace, raceForLastUnits, redisOutageUnderLoad, sameKeyTwenty } from "../../scripts/reliability/scenarios";
+import { doubleSubmit, lateReservations } from "../../scripts/reliability/duplicates";
 
 describe("reliability scenarios", () => {
 	it("sells exactly 50 units to 200 concurrent checkouts and charges exactly 50 times", async () => {
@@ -22,6 +23,18 @@ describe("reliability scenarios", () => {
 		const outcome = await sameKeyTwenty(20);
 		expect(outcome).toMatchObject({ distinctOrders: 1, paid: 1, captured: 1, doubleCharges: 0, serverErrors: 0, stockDrift: 0 });
 	}, 60_000);
+
+	it("makes one order and one charge of one cart checked out 20 times at once without a key, across two orders nodes", async () => {
+		const outcome = await doubleSubmit(20);
+		expect(outcome).toMatchObject({ distinctOrders: 1, paid: 1, captured: 1, doubleCharges: 0, serverErrors: 0, pending: 0, stockDrift: 0, holdsLeft: 0 });
+		expect(outcome.inProgress + outcome.emptyCart).toBe(19);
+	}, 60_000);
+
+	it("strands no unit when reservations land after the checkout gave up, or after their order was lost", async () => {
+		const outcome = await lateReservations(3);
+		expect(outcome.lateAttempts).toBeGreaterThanOrEqual(3);
+		expect(outcome).toMatchObject({ paid: 0, failed: 3, pending: 0, captured: 0, capturedWithoutPaidOrder: 0, doubleCharges: 0, stockDrift: 0, holdsLeft: 0 });
+	}, 90_000);
 
 	it("answers every read and checkout while Redis is down, and caches again afterwards", async () => {
 		const outcome = await redisOutageUnderLoad(9);

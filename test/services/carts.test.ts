@@ -1,8 +1,8 @@
 import type { ServiceBroker } from "moleculer";
 import { startBroker, failure, as, productInput } from "../helpers";
 import { ErrorTypes } from "../../lib/errors";
-import type { Product } from "../../services/products.service";
-import type { PricedCart } from "../../services/domain/cart";
+import type { Product } from "../../domain/catalog";
+import type { PricedCart } from "../../domain/cart";
 
 describe("carts service", () => {
 	let broker: ServiceBroker;

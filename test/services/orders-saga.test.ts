@@ -3,10 +3,10 @@
  * step are driven to a terminal state, with stock and payments agreeing.
  */
 import type { ServiceBroker } from "moleculer";
-import { startBroker, failure, as, productInput, waitUntil } from "../helpers";
+import { startBroker, failure, as, productInput, stopBackgroundJobs } from "../helpers";
 import { ErrorTypes } from "../../lib/errors";
-import type { Product } from "../../services/products.service";
-import type { Order } from "../../services/orders.service";
+import type { Product } from "../../domain/catalog";
+import type { Order } from "../../domain/order";
 
 describe("checkout saga", () => {
 	let broker: ServiceBroker;
@@ -36,8 +36,7 @@ describe("checkout saga", () => {
 		process.env.ORDER_RECOVERY_AFTER = "1";
 		broker = await startBroker(["products", "carts", "payments", "orders"]);
 		// The tests drive recovery themselves; the background run would race their hand-built orders.
-		await waitUntil(() => orders().recoveryTimer != null);
-		clearInterval(orders().recoveryTimer);
+		await stopBackgroundJobs(broker, "orders");
 	});
 	afterAll(async () => {
 		delete process.env.ORDER_RECOVERY_AFTER;

@@ -1,9 +1,10 @@
 import type { ServiceBroker } from "moleculer";
 import { startBroker, failure, as, productInput } from "../helpers";
 import { ErrorTypes } from "../../lib/errors";
-import type { Product } from "../../services/products.service";
-import type { Order, OrderPage } from "../../services/orders.service";
-import type { PricedCart } from "../../services/domain/cart";
+import type { Product } from "../../domain/catalog";
+import type { Order } from "../../domain/order";
+import type { OrderPage } from "../../services/orders.service";
+import type { PricedCart } from "../../domain/cart";
 
 describe("orders service", () => {
 	let broker: ServiceBroker;

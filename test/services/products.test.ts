@@ -2,7 +2,8 @@ import type { ServiceBroker } from "moleculer";
 import { startBroker, failure, productInput, as, waitUntil } from "../helpers";
 import { ErrorTypes } from "../../lib/errors";
 import { DEMO_CATALOG } from "../../lib/demo-catalog";
-import type { Product, ProductPage } from "../../services/products.service";
+import type { Product } from "../../domain/catalog";
+import type { ProductPage } from "../../services/products.service";
 
 describe("products service", () => {
 	let broker: ServiceBroker;

@@ -1,4 +1,4 @@
-import { MAX_LINE_QUANTITY, cartCurrencies, checkLineQuantity, lineQuantity, priceCart, setLineQuantity } from "../../services/domain/cart";
+import { MAX_LINE_QUANTITY, cartCurrencies, checkLineQuantity, lineQuantity, priceCart, setLineQuantity } from "../../domain/cart";
 
 const product = (id: string, price: number, currency = "USD") => ({ id, sku: `SKU-${id}`, name: `Product ${id}`, price, currency, stock: 10 });
 

@@ -1,4 +1,4 @@
-import { validateCatalog } from "../../services/domain/catalog";
+import { validateCatalog } from "../../domain/catalog";
 import { DEMO_CATALOG } from "../../lib/demo-catalog";
 
 const good = { sku: "A-1", name: "Boot", description: "", category: "Footwear", brand: "X", price: 1999, currency: "USD", stock: 3 };

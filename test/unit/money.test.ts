@@ -1,4 +1,4 @@
-import { MoneyError, assertMinorUnits, lineTotal, sum } from "../../services/domain/money";
+import { MoneyError, assertMinorUnits, lineTotal, sum } from "../../domain/money";
 
 describe("money", () => {
 	it("multiplies a unit price by a quantity in integer minor units", () => {

@@ -1,4 +1,4 @@
-import { decideCharge, isPaymentToken } from "../../services/domain/payment-provider";
+import { decideCharge, isPaymentToken } from "../../domain/payment-provider";
 
 describe("fake payment provider", () => {
 	it.each(["tok_visa", "tok_a", `tok_${"x".repeat(64)}`, "tok_chargeDeclined"])("accepts %s as a token", token => {

@@ -1,4 +1,4 @@
-import { buildProductQuery, buildProductSort, escapeRegExp } from "../../services/domain/product-query";
+import { buildProductQuery, buildProductSort, escapeRegExp } from "../../domain/product-query";
 
 describe("product queries", () => {
 	it("escapes every pattern metacharacter so text matches literally", () => {

@@ -17,6 +17,25 @@ export interface CartLine {
 	quantity: number;
 }
 
+/** A checkout's claim on a cart: the order it creates and when it claimed (ISO 8601). */
+export interface CartClaim {
+	orderId: string;
+	at: string;
+}
+
+/**
+ * A cart as stored (one per customer): its lines, a `version` for compare-and-set writes, and the claim of
+ * the checkout running on it, if any. Its size is bounded by its lines, whatever the customer's history.
+ */
+export interface StoredCart {
+	_id: string;
+	customerId: string;
+	items: CartLine[];
+	version: number;
+	checkout?: CartClaim;
+	updatedAt: string;
+}
+
 /** The product fields a priced line needs. `price` in minor units of `currency`. */
 export interface PricedProduct {
 	id: string;
@@ -37,7 +56,7 @@ export interface CartItem {
 	lineTotal: number;
 }
 
-/** The API's cart: `total` in minor units of `currency`; `itemCount` is the number of units. */
+/** The API's cart (the Cart entity as callers see it): `total` in minor units of `currency`; `itemCount` is the number of units. */
 export interface PricedCart {
 	items: CartItem[];
 	itemCount: number;

@@ -23,7 +23,10 @@ export const productFieldRules = {
 	stock: { type: "number", integer: true, min: 0, max: MAX_STOCK, convert: false }
 } as const;
 
-/** A product as imported or created. `price` in minor units of `currency` (default USD). */
+/**
+ * A product as imported or created. `price` in minor units of `currency` (default USD); `stock` is the units
+ * on hand at creation (an existing product keeps its counters on a re-import).
+ */
 export interface ProductInput {
 	sku: string;
 	name: string;
@@ -34,6 +37,31 @@ export interface ProductInput {
 	currency?: string;
 	stock: number;
 }
+
+/**
+ * A catalog product as every action returns it. `price` in minor units of `currency`; dates ISO 8601. Stock
+ * counters in units, as `domain/stock.ts` defines them: `stock` (available to sell) = `onHand` − `reserved`;
+ * `sold` counts paid orders net of cancellations.
+ */
+export interface Product {
+	id: string;
+	sku: string;
+	name: string;
+	description: string;
+	category: string;
+	brand: string;
+	price: number;
+	currency: string;
+	stock: number;
+	onHand: number;
+	reserved: number;
+	sold: number;
+	createdAt: string;
+	updatedAt: string;
+}
+
+/** The admin's shelf count in a product update (units; replaces `stock` there, see `domain/stock.ts`). */
+export const onHandRule = { type: "number", integer: true, min: 0, max: MAX_STOCK, convert: false } as const;
 
 /** One problem found in an import file: the entry's index, the field, and what is wrong. */
 export interface CatalogProblem {

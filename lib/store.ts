@@ -1,0 +1,207 @@
+/**
+ * Where entities live: a moleculer-db adapter per collection, chosen by the configuration, its indexes, and
+ * the one "insert once, or answer the winner" helper every idempotent insert uses.
+ *
+ * - MONGO_URI set → moleculer-db-adapter-mongo, one collection per name.
+ * - otherwise → moleculer-db's MemoryAdapter (NeDB), persisted to `${DATA_DIR}/<collection>.db`
+ *   (DATA_DIR=":memory:" keeps nothing on disk, as the tests do).
+ */
+import path from "node:path";
+import fs from "node:fs";
+import DbService from "moleculer-db";
+import type { Logger, ServiceBroker } from "moleculer";
+import type { ShopConfig } from "./config";
+
+/**
+ * An index the store must have. `fields` maps field → 1 (ascending) or -1 (descending). `mongoOnly` marks an
+ * index that serves only an occasional scan (a sweep, recovery): NeDB keeps every index in memory and updates
+ * each on every write, so it skips those and scans instead.
+ */
+export interface IndexSpec {
+	fields: Record<string, 1 | -1>;
+	unique?: boolean;
+	mongoOnly?: boolean;
+}
+
+/** The part of a moleculer-db adapter the services use (both adapters implement it). */
+export interface StoreAdapter {
+	findOne(query: object): Promise<Record<string, any> | null>;
+	findById(id: string): Promise<Record<string, any> | null>;
+	findByIds(ids: string[]): Promise<Record<string, any>[]>;
+	find(filters: { query?: object; sort?: string[]; limit?: number; offset?: number }): Promise<Record<string, any>[]>;
+	count(filters?: { query?: object }): Promise<number>;
+	insert(entity: object): Promise<Record<string, any>>;
+	/** Applies `update` to every match; resolves to the number of documents changed. */
+	updateMany(query: object, update: object): Promise<number>;
+	/** Applies `update` and resolves to the updated document (null when there is none). */
+	updateById(id: string, update: object): Promise<Record<string, any> | null>;
+	removeMany(query: object): Promise<unknown>;
+	clear(): Promise<unknown>;
+	connect(): Promise<unknown>;
+	disconnect(): Promise<unknown> | unknown;
+}
+
+interface NedbPersistence {
+	inMemoryOnly: boolean;
+	filename: string;
+	persistNewStateAsync(docs: object[]): Promise<void>;
+	persistCachedDatabaseAsync(): Promise<void>;
+	afterSerialization(line: string): string;
+}
+
+/**
+ * moleculer-db's NeDB adapter, with two call sites fixed:
+ * - its `update` is wrapped correctly: the library promisifies a function that already returns a promise,
+ *   which makes Node print a DEP0174 warning on every update; NeDB's own `updateAsync` answers the same
+ *   `[numAffected, affectedDocuments]` the adapter reads;
+ * - NeDB appends each changed document with `fs.appendFile`, which opens and closes the file every time and
+ *   goes through libuv's thread pool, while the store runs its operations one after the other: every write
+ *   left the process idle for a round trip. This adapter keeps the file open and appends with one
+ *   synchronous `write` (tens of µs into the page cache; the bytes reach the file before the operation
+ *   answers, as before, and NeDB never fsyncs either way), reopening it after NeDB rewrites the file
+ *   (compaction at load).
+ */
+class ShopMemoryAdapter extends DbService.MemoryAdapter {
+	private fd: number | null = null;
+
+	override async connect(): Promise<void> {
+		await super.connect();
+		const db = (this as unknown as { db: { update: unknown; updateAsync(q: object, u: object, o: object): Promise<{ numAffected: number; affectedDocuments: unknown }>; persistence: NedbPersistence } }).db;
+		db.update = (query: object, update: object, options: object = {}) => db.updateAsync(query, update, options).then(r => [r.numAffected, r.affectedDocuments]);
+		const persistence = db.persistence;
+		if (persistence.inMemoryOnly) return;
+		const { serialize } = require("@seald-io/nedb/lib/model") as { serialize(doc: object): string };
+		const open = () => (this.fd = fs.openSync(persistence.filename, "a"));
+		const close = () => {
+			if (this.fd != null) fs.closeSync(this.fd);
+			this.fd = null;
+		};
+		open();
+		persistence.persistNewStateAsync = async docs => {
+			const lines = docs.map(doc => `${persistence.afterSerialization(serialize(doc))}\n`).join("");
+			if (lines) fs.writeSync(this.fd!, lines);
+		};
+		const rewrite = persistence.persistCachedDatabaseAsync.bind(persistence);
+		persistence.persistCachedDatabaseAsync = async () => {
+			close();
+			await rewrite();
+			open();
+		};
+		this.closeFile = close;
+	}
+
+	/** Closes the data file (set once connected to one). */
+	private closeFile: () => void = () => undefined;
+
+	override async disconnect(): Promise<void> {
+		this.closeFile();
+		return super.disconnect();
+	}
+}
+
+/** A connection state of MongoDB, as the shop logs it: one line per change, not per retry. */
+type MongoState = "up" | "down";
+
+/**
+ * moleculer-db-adapter-mongo, without its deprecated calls (listeners on the Db class, findOneAndUpdate's
+ * `returnOriginal`), which made the driver print deprecation warnings. A lost or regained connection is
+ * logged once per change, from the driver's server heartbeats.
+ */
+function shopMongoAdapter() {
+	// Loaded only where MONGO_URI is set: the driver is a tenth of an idle node's memory otherwise.
+	const MongoAdapter: typeof import("moleculer-db-adapter-mongo").default = require("moleculer-db-adapter-mongo");
+	return class ShopMongoAdapter extends MongoAdapter {
+		override connect(): Promise<void> {
+			const self = this as unknown as { uri: string; opts: object; dbName?: string; client: any; db: any; collection: any; service: { schema: { collection: string }; logger: Logger } };
+			const { MongoClient } = require("mongodb") as { MongoClient: new (uri: string, opts: object) => any };
+			self.client = new MongoClient(self.uri, self.opts);
+			return self.client.connect().then(() => {
+				self.db = self.client.db(self.dbName);
+				self.collection = self.db.collection(self.service.schema.collection);
+				let state: MongoState = "up";
+				const change = (next: MongoState, message: string) => {
+					if (state === next) return;
+					state = next;
+					self.service.logger[next === "up" ? "info" : "warn"](message);
+				};
+				self.client.on("serverHeartbeatFailed", (e: { failure?: Error }) => change("down", `MongoDB unreachable (${e.failure?.message ?? "heartbeat failed"}); the driver keeps trying.`));
+				self.client.on("serverHeartbeatSucceeded", () => change("up", "MongoDB reachable again."));
+			});
+		}
+
+		override updateById(id: string | number, update: object): Promise<object> {
+			const self = this as unknown as { collection: any; stringToObjectID(id: string | number): unknown };
+			return self.collection.findOneAndUpdate({ _id: self.stringToObjectID(id) }, update, { returnDocument: "after" }).then((r: { value: object }) => r.value);
+		}
+	}
+}
+
+/**
+ * A new, unconnected adapter for `collection` under `config` (call `init` and `connect` before use, as
+ * moleculer-db does for a service's main adapter; `openStore` does both for extra collections).
+ */
+export function createAdapter(config: ShopConfig, collection: string): StoreAdapter {
+	// The unified topology reconnects after a MongoDB restart; the legacy one ends in "server instance
+	// pool was destroyed" once its reconnect attempts run out. A call fails after 5 s without a server
+	// instead of hanging 30 s, and a restarted server is seen within 2 s.
+	if (config.mongoUri) {
+		const ShopMongoAdapter = shopMongoAdapter();
+		return new ShopMongoAdapter(config.mongoUri, { useUnifiedTopology: true, useNewUrlParser: true, serverSelectionTimeoutMS: 5000, heartbeatFrequencyMS: 2000 }) as unknown as StoreAdapter;
+	}
+	if (config.dataDir === ":memory:") return new ShopMemoryAdapter() as unknown as StoreAdapter;
+	fs.mkdirSync(config.dataDir, { recursive: true });
+	return new ShopMemoryAdapter({ filename: path.join(config.dataDir, `${collection}.db`) } as any) as unknown as StoreAdapter;
+}
+
+/**
+ * Creates `indexes` on a connected adapter (idempotent). NeDB indexes one field each, so it skips compound
+ * ones, and the `mongoOnly` ones.
+ */
+export async function ensureIndexes(adapter: StoreAdapter, indexes: readonly IndexSpec[]): Promise<void> {
+	const raw = adapter as any;
+	for (const index of indexes) {
+		const options = { unique: Boolean(index.unique) };
+		if (raw.collection) {
+			await raw.collection.createIndex(index.fields, options);
+		} else {
+			const names = Object.keys(index.fields);
+			if (names.length === 1 && !index.mongoOnly) await raw.db.ensureIndex({ fieldName: names[0], ...options });
+		}
+	}
+}
+
+/** Opens an extra collection beside a service's own: a connected adapter with its indexes. */
+export async function openStore(config: ShopConfig, broker: ServiceBroker, logger: Logger, collection: string, indexes: readonly IndexSpec[]): Promise<StoreAdapter> {
+	const adapter = createAdapter(config, collection) as StoreAdapter & { init(broker: ServiceBroker, service: object): void };
+	// The adapters read the collection name and the logger from the service they are given.
+	adapter.init(broker, { schema: { collection }, logger, broker });
+	await adapter.connect();
+	await ensureIndexes(adapter, indexes);
+	return adapter;
+}
+
+/** True for a unique-index violation of either store (MongoDB code 11000, NeDB `uniqueViolated`). */
+export function isDuplicateKeyError(err: unknown): boolean {
+	const e = err as { code?: unknown; errorType?: unknown } | null;
+	return e?.code === 11000 || e?.errorType === "uniqueViolated";
+}
+
+/** What `insertOnce` did: `inserted` true with our document, or false with the winner (null if it is gone). */
+export interface InsertOnce {
+	inserted: boolean;
+	doc: Record<string, any> | null;
+}
+
+/**
+ * Inserts `doc` unless a unique index already holds an equal key; then answers the document that won,
+ * found by `winner` (default: the same `_id`). Concurrent callers thus agree on one document, decided by
+ * the store, never by a read-then-write. Other store errors are thrown.
+ */
+export async function insertOnce(adapter: StoreAdapter, doc: Record<string, unknown>, winner: object = { _id: doc._id }): Promise<InsertOnce> {
+	try {
+		return { inserted: true, doc: await adapter.insert(doc) };
+	} catch (err) {
+		if (!isDuplicateKeyError(err)) throw err;
+		return { inserted: false, doc: await adapter.findOne(winner) };
+	}
+}
