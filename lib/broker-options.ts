@@ -4,26 +4,29 @@
  * production settings.
  */
 import os from "node:os";
-import type { Server } from "node:http";
 import type { BrokerOptions, ServiceBroker } from "moleculer";
-import type { ShopConfig } from "./config";
+import { attachConfig, type ShopConfig } from "./config";
 import { createCacher } from "./cacher";
 import { ShopErrorRegenerator } from "./errors";
 import { createChannelsMiddleware } from "./channels";
-import { startHealthServer } from "./health";
+import { ShopPrometheusReporter, bucketsOnlyMiddleware } from "./metrics";
 
-/** Broker hooks that run the health server on `port` for the broker's life (nothing when `port` is 0). */
-function healthHooks(port: number): Pick<BrokerOptions, "started" | "stopped"> {
-	if (port <= 0) return {};
-	const servers = new WeakMap<ServiceBroker, Server>();
-	return {
-		async started(broker: ServiceBroker) {
-			servers.set(broker, await startHealthServer(broker, port));
-		},
-		async stopped(broker: ServiceBroker) {
-			await new Promise(resolve => servers.get(broker)?.close(resolve) ?? resolve(null));
+/**
+ * Logs the transporter's connection changes once each (lost, reconnecting, back) with the server's address,
+ * instead of one error line per retry: the NATS transporter itself reports them at debug level only.
+ */
+function watchTransporter(broker: ServiceBroker): void {
+	const client = (broker as unknown as { transit?: { tx?: { client?: { status?(): AsyncIterable<{ type: string; data: unknown }> } } } }).transit?.tx?.client;
+	if (typeof client?.status !== "function") return;
+	let last = "";
+	void (async () => {
+		for await (const event of client.status!()) {
+			if (!["disconnect", "reconnect"].includes(event.type) || event.type === last) continue;
+			last = event.type;
+			if (event.type === "disconnect") broker.logger.warn(`TRANSPORTER: lost the connection to NATS ${String(event.data)}; reconnecting.`);
+			else broker.logger.info(`TRANSPORTER: connected to NATS ${String(event.data)} again.`);
 		}
-	};
+	})().catch(() => undefined);
 }
 
 /**
@@ -44,7 +47,7 @@ export function createBrokerOptions(config: ShopConfig, nodeID?: string, service
 		cacher: createCacher(config.cacher),
 		serializer: "JSON",
 		// Durable events (order.paid, order.cancelled, payment.refunded) over NATS JetStream: lib/channels.ts.
-		middlewares: [createChannelsMiddleware(config)],
+		middlewares: [...(config.metricsPort > 0 ? [bucketsOnlyMiddleware] : []), createChannelsMiddleware(config)],
 		validator: true,
 		// Shop errors from other nodes come back as MoleculerClientError with their code, type and data.
 		errorRegenerator: new ShopErrorRegenerator(),
@@ -78,11 +81,19 @@ export function createBrokerOptions(config: ShopConfig, nodeID?: string, service
 		// Re-announcing services (INFO) re-creates those NATS subscriptions, and a request published in between
 		// is lost; announce at once at start instead of once more, debounced, after the node is already serving.
 		transit: { serviceChangedDebounceTime: 0 } as BrokerOptions["transit"],
-		// Prometheus metrics (Moleculer's built-in reporter) on METRICS_PORT/metrics.
-		metrics: config.metricsPort > 0 ? { enabled: true, reporter: [{ type: "Prometheus", options: { port: config.metricsPort, path: "/metrics" } }] } : { enabled: false },
-		// /live and /ready on HEALTH_PORT for the Kubernetes probes (lib/health.ts).
-		...healthHooks(config.healthPort),
+		// Prometheus metrics (Moleculer's built-in reporter, guarded: lib/metrics.ts) on METRICS_PORT/metrics.
+		metrics: config.metricsPort > 0 ? { enabled: true, reporter: [new ShopPrometheusReporter({ port: config.metricsPort, path: "/metrics" }) as never] } : { enabled: false },
+		// Services read this node's configuration with `configOf(this.broker)`. (/live and /ready on HEALTH_PORT
+		// are served by the launcher, scripts/start.ts, from before the broker exists.)
+		created: (broker: ServiceBroker) => attachConfig(broker, config),
+		started: (broker: ServiceBroker) => watchTransporter(broker),
+		// A service with `dependencies` (the gateway, carts, orders) waits START_TIMEOUT for them, then the start
+		// fails; it looks every 50 ms (Moleculer's default, 1 s, cost a one-process shop a second per level).
+		dependencyTimeout: config.startTimeoutSeconds * 1000,
+		dependencyInterval: 50,
 		// Without a transporter (one node), calls rotate over local instances; local services are preferred.
-		registry: { strategy: "RoundRobin", preferLocal: true }
+		// A stopping node first announces that it offers nothing (its NATS queue subscriptions end, the gateways
+		// drop it), then waits stopDelay (500 ms) for that to reach every node before its services stop.
+		registry: { strategy: "RoundRobin", preferLocal: true, stopDelay: 500 }
 	};
 }

@@ -1,9 +1,10 @@
 /**
  * The shop's cachers. Moleculer's Redis cacher is made here to degrade instead of fail: when Redis is unreachable, reads fall through
- * to the store (a cache miss) and writes and cleans are skipped, each logged, so no request fails because
- * the cache is down. Commands fail fast instead of queueing (`enableOfflineQueue: false`), ioredis keeps
- * reconnecting by itself, and after a reconnect every entry of this namespace is dropped, because cleans
- * issued while Redis was away never reached it.
+ * to the store (a cache miss) and writes and cleans are skipped, so no request fails because the cache is
+ * down. Commands fail fast instead of queueing (`enableOfflineQueue: false`), ioredis keeps reconnecting by
+ * itself, and after a reconnect every entry of this namespace is dropped, because cleans issued while Redis
+ * was away never reached it. One line is logged when Redis is lost and one when it is back, not one per
+ * reconnect attempt (Moleculer's own cacher logs every attempt's error with its stack).
  */
 import { Cachers, type BrokerOptions, type ServiceBroker } from "moleculer";
 
@@ -21,6 +22,9 @@ export function redisOptions(url: string): Record<string, unknown> {
 		db: Number(parsed.pathname.slice(1) || 0),
 		tls: parsed.protocol === "rediss:" ? {} : undefined,
 		enableOfflineQueue: false,
+		// Commands issued in the same tick go out as one pipeline: the gateway asks for the catalog version and
+		// counts a rate limit on every cached read, one round trip for many requests.
+		enableAutoPipelining: true,
 		maxRetriesPerRequest: 1,
 		connectTimeout: 2000,
 		// Back off up to 2 s between reconnects, forever.
@@ -32,23 +36,32 @@ export class ResilientRedisCacher extends Cachers.Redis {
 	/** True after the connection was lost, until the next "ready". */
 	private lost = false;
 	private lastWarning = 0;
+	/** host:port, for the log lines (never the credentials). */
+	private readonly address: string;
 
 	/** `url`: redis://[user:password@]host:port[/db]; `ttl` in seconds. */
 	constructor(url: string, options: { ttl?: number; prefix?: string } = {}) {
 		super({ ...options, redis: redisOptions(url) });
+		const parsed = new URL(url);
+		this.address = `${parsed.hostname}:${parsed.port || 6379}`;
 	}
 
 	override init(broker: ServiceBroker): void {
 		super.init(broker);
-		const client = this.client as { on(event: string, listener: () => void): void };
-		client.on("close", () => {
+		const client = this.client as { on(event: string, listener: (err?: NodeJS.ErrnoException) => void): void; removeAllListeners(event: string): void };
+		client.removeAllListeners("error");
+		const lose = (err?: NodeJS.ErrnoException) => {
 			this.connected = false;
+			if (this.lost) return;
 			this.lost = true;
-		});
+			this.logger.warn(`Lost Redis (CACHER) at ${this.address}${err ? ` (${err.code ?? err.message})` : ""}; serving from the store until it is back.`);
+		};
+		client.on("error", lose);
+		client.on("close", () => lose());
 		client.on("ready", () => {
 			if (!this.lost) return;
 			this.lost = false;
-			this.logger.info("Redis is back: dropping every cached entry, since cleans were missed meanwhile.");
+			this.logger.info(`Redis (CACHER) at ${this.address} is back; dropping every cached entry, since cleans were missed meanwhile.`);
 			this.clean().catch(() => undefined);
 		});
 	}
@@ -80,10 +93,13 @@ export class ResilientRedisCacher extends Cachers.Redis {
 		return Promise.resolve();
 	}
 
-	/** Logs a failed cache operation (at most once per 5 s) and answers `fallback` instead. */
+	/**
+	 * Answers `fallback` for a failed cache operation; logs it (at most once per 5 s) only while Redis is not
+	 * known to be away, since losing it was logged already.
+	 */
 	private degraded<T>(operation: string, err: unknown, fallback: T): T {
 		const now = Date.now();
-		if (now - this.lastWarning > 5000) {
+		if (!this.lost && now - this.lastWarning > 5000) {
 			this.lastWarning = now;
 			this.logger.warn(`Redis cacher degraded (${operation} failed: ${(err as Error)?.message}); serving from the store.`);
 		}

@@ -17,19 +17,28 @@ export function requestIdOf(header: string | string[] | undefined): string {
 }
 
 /**
- * Security headers for an API that serves JSON only: no content may load or frame it, MIME sniffing off,
- * no referrer, no caching of answers; HSTS in production (behind TLS).
+ * The security headers of an API that serves JSON only, as helmet sets them: no content may load or frame
+ * it, MIME sniffing off, no referrer, no caching of answers; HSTS in production (behind TLS). They do not
+ * depend on the request, so helmet runs once, on a stand-in response, and every answer gets the result.
  */
-export function securityHeaders(production: boolean) {
-	const headers = helmet({
+export function securityHeaderSet(production: boolean): Readonly<Record<string, string>> {
+	const headers: Record<string, string> = { "Cache-Control": "no-store" };
+	const collect = { setHeader: (name: string, value: string | number) => void (headers[name] = String(value)), removeHeader: (name: string) => void delete headers[name] };
+	helmet({
 		contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
 		strictTransportSecurity: production ? { maxAge: 31_536_000, includeSubDomains: true } : false,
 		referrerPolicy: { policy: "no-referrer" },
 		frameguard: { action: "deny" }
-	});
-	return (req: IncomingMessage, res: ServerResponse, next: () => void) => {
-		res.setHeader("Cache-Control", "no-store");
-		headers(req, res, (err?: unknown) => (err ? res.destroy(err as Error) : next()));
+	})({} as IncomingMessage, collect as unknown as ServerResponse, () => undefined);
+	return Object.freeze(headers);
+}
+
+/** Sets the security headers of `securityHeaderSet` on every response, then calls `next`. */
+export function securityHeaders(production: boolean) {
+	const headers = Object.entries(securityHeaderSet(production));
+	return (_req: IncomingMessage, res: ServerResponse, next: () => void) => {
+		for (const [name, value] of headers) res.setHeader(name, value);
+		next();
 	};
 }
 

@@ -1,24 +1,43 @@
 /**
- * Failed-login throttling per account. Every login attempt is counted per email (hashed, so unknown and
- * known emails behave alike and nothing leaks which accounts exist) before the password is checked, with
- * an atomic increment, so parallel guesses cannot slip past the limit; a successful login clears the count.
- * With a Redis cacher the counts live in Redis under keys of their own (shared by every node, untouched by
- * cache cleaning); otherwise, or while Redis is down, in process memory.
+ * Failed-login throttling. Two counts, both kept per hashed email (so unknown and known emails behave alike
+ * and nothing leaks which accounts exist), counted with an atomic increment before the password is checked,
+ * so parallel guesses cannot slip past:
+ *
+ * - per account and client address: more than LOGIN_MAX_FAILURES attempts from one address within
+ *   LOGIN_LOCK_SECONDS answer 429 to that address only, so guessing from one place stops, but nobody can lock
+ *   an account out for its owner by failing logins from elsewhere;
+ * - per account, from any address: beyond LOGIN_MAX_FAILURES, each further attempt is slowed down, 250 ms
+ *   doubling per attempt up to MAX_DELAY_MS (4 s), then answered as usual: the right password from another
+ *   address still succeeds, at most a few seconds later. A distributed guess gets a few tries per minute.
+ *
+ * A successful login clears both counts for the address it came from. With a Redis cacher the counts live
+ * in Redis under keys of their own (shared by every node, untouched by cache cleaning); otherwise, or while
+ * Redis is away, in process memory, in a cache of at most LOCAL_MAX_KEYS entries that forgets the oldest.
  */
 import { createHash } from "node:crypto";
+import { LRUCache } from "lru-cache";
 import type { ServiceBroker } from "moleculer";
+
+/** The longest an attempt on a much-guessed account is slowed down (ms). */
+export const MAX_DELAY_MS = 4000;
+/** The most counts kept in process memory. */
+export const LOCAL_MAX_KEYS = 10_000;
 
 interface RedisLike {
 	incr(key: string): Promise<number>;
 	expire(key: string, seconds: number): Promise<unknown>;
-	del(key: string): Promise<unknown>;
+	del(...keys: string[]): Promise<unknown>;
 }
 
-export class LoginThrottle {
-	private readonly local = new Map<string, { count: number; until: number }>();
-	private readonly redis: RedisLike | null;
+/** What one login attempt may do: refused outright (429), or checked after `delayMs` (ms). */
+export type AttemptVerdict = { refused: true } | { refused: false; delayMs: number };
 
-	/** More than `maxFailures` attempts within `windowSeconds` (s) without a success lock the email. */
+export class LoginThrottle {
+	private readonly local: LRUCache<string, number>;
+	private readonly redis: RedisLike | null;
+	private readonly prefix: string;
+
+	/** `maxFailures` attempts per account and address within `windowSeconds` (s). */
 	constructor(
 		broker: ServiceBroker,
 		readonly maxFailures: number,
@@ -27,40 +46,43 @@ export class LoginThrottle {
 		const client = (broker.cacher as { client?: Partial<RedisLike> } | null)?.client;
 		this.redis = typeof client?.incr === "function" ? (client as RedisLike) : null;
 		this.prefix = `shop-login-attempts:${broker.namespace || "-"}:`;
+		this.local = new LRUCache({ max: LOCAL_MAX_KEYS, ttl: windowSeconds * 1000 });
 	}
 
-	private readonly prefix: string;
-
-	private key(email: string): string {
-		return this.prefix + createHash("sha256").update(email.trim().toLowerCase()).digest("hex");
+	private keys(email: string, address: string): { account: string; here: string } {
+		const account = this.prefix + createHash("sha256").update(email.trim().toLowerCase()).digest("hex");
+		return { account, here: `${account}:${address}` };
 	}
 
-	private incrementLocally(key: string): number {
-		const now = Date.now();
-		const entry = this.local.get(key);
-		const next = entry && entry.until > now ? { count: entry.count + 1, until: entry.until } : { count: 1, until: now + this.windowSeconds * 1000 };
-		this.local.set(key, next);
-		return next.count;
-	}
-
-	/** Counts one attempt for `email`; true when it is over the limit (the caller answers 429 without checking). */
-	async overLimit(email: string): Promise<boolean> {
-		const key = this.key(email);
-		let count: number;
+	/** Counts one attempt under `key`: in Redis, or in memory while there is no Redis. */
+	private async increment(key: string): Promise<number> {
 		try {
 			if (!this.redis) throw new Error("no Redis");
-			count = await this.redis.incr(key);
+			const count = await this.redis.incr(key);
 			if (count === 1) await this.redis.expire(key, this.windowSeconds);
+			return count;
 		} catch {
-			count = this.incrementLocally(key);
+			// `ttl` is not renewed on set: the window counts from the first attempt, as in Redis.
+			const count = (this.local.get(key) ?? 0) + 1;
+			this.local.set(key, count, { noUpdateTTL: this.local.has(key) });
+			return count;
 		}
-		return count > this.maxFailures;
 	}
 
-	/** Forgets the attempts of `email` (after a successful login). */
-	async reset(email: string): Promise<void> {
-		const key = this.key(email);
-		this.local.delete(key);
-		await this.redis?.del(key).catch(() => undefined);
+	/** Counts one attempt for `email` from `address`; answers whether it is refused or how long to slow it. */
+	async attempt(email: string, address: string): Promise<AttemptVerdict> {
+		const { account, here } = this.keys(email, address);
+		const [fromHere, overall] = await Promise.all([this.increment(here), this.increment(account)]);
+		if (fromHere > this.maxFailures) return { refused: true };
+		const beyond = overall - this.maxFailures;
+		return { refused: false, delayMs: beyond > 0 ? Math.min(250 * 2 ** (beyond - 1), MAX_DELAY_MS) : 0 };
+	}
+
+	/** Forgets the attempts of `email` from `address`, and the account's count (after a successful login). */
+	async reset(email: string, address: string): Promise<void> {
+		const { account, here } = this.keys(email, address);
+		this.local.delete(here);
+		this.local.delete(account);
+		await this.redis?.del(here, account).catch(() => undefined);
 	}
 }

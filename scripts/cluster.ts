@@ -1,23 +1,32 @@
 /**
  * `npm run cluster`: the whole shop as a local cluster, one OS process per node type (products ×2 by
- * default), joined over NATS, caching in Redis and storing in MongoDB: MONGO_URI, or a throwaway
- * Mongo-wire server when it is unset. Prints the gateway URL; Ctrl-C or SIGTERM stops every child.
+ * default), each running the launcher (scripts/start.ts) with SERVICES=<type>, joined over NATS, caching in
+ * Redis and storing in MongoDB: MONGO_URI, or a throwaway Mongo-wire server when it is unset. Prints the
+ * gateway URL once the gateway reports every service; Ctrl-C or SIGTERM stops every child (each in a process
+ * group of its own, so a terminal's Ctrl-C reaches this script alone and each node gets exactly one SIGTERM).
  *
  * Options: `--<type>=<count>` per node type (e.g. `--products=3`), `--port=<gateway port>` (default PORT or
- * 3000; api replica i listens on port + i). Node k (0, 1, …) serves /live and /ready on port + 1000 + k and
+ * 3000; api replica i listens on port + i), `--store=nedb` (each node keeps its entities in NeDB files of its
+ * own under a temporary directory instead of MongoDB: no Mongo-wire server, so every node type that stores
+ * something runs exactly once; for measuring the cluster without the test server's limits, see BENCHMARKS.md). Node k (0, 1, …) serves /live and /ready on port + 1000 + k and
  * /metrics on port + 2000 + k. Environment: TRANSPORTER (default nats://127.0.0.1:4222),
  * CACHER (default redis://127.0.0.1:6379), NAMESPACE (default "dev"), and everything the nodes read.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import { startMongoWire, type MongoWireServer } from "./mongo-wire";
-import { exited, freePort, reachable } from "./net";
+import { exited, freePort, freePorts, reachable } from "./net";
+import { NODE_FLAGS } from "./node-flags";
 
 /** The node types, in start order (stores first, the gateway last). */
 export const NODE_TYPES = ["products", "customers", "payments", "carts", "notifications", "orders", "api"] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
+
+/** The node types that keep entities (with `store: "nedb"` each must run once). */
+export const STORE_TYPES: readonly NodeType[] = ["products", "customers", "payments", "carts", "orders"];
 
 export const DEFAULT_COUNTS: Readonly<Record<NodeType, number>> = { products: 2, customers: 1, payments: 1, carts: 1, notifications: 1, orders: 1, api: 1 };
 
@@ -33,10 +42,19 @@ export interface ClusterOptions {
 	distDir?: string;
 	/** How long to wait for the gateway to see every service, in ms (default 60 000). */
 	readyTimeoutMs?: number;
-	/** First health port: node k gets healthPortBase + k (default: HEALTH_PORT of the env, shared, 0 = off). */
-	healthPortBase?: number;
-	/** First metrics port: node k gets metricsPortBase + k (default: METRICS_PORT of the env). */
-	metricsPortBase?: number;
+	/**
+	 * Health ports: a number n gives node k port n + k; "free" gives each node a port that is free at spawn
+	 * (and starts a node again, at most twice, on fresh ports if another process took its port meanwhile).
+	 * Default: HEALTH_PORT of the env, shared (0 = off).
+	 */
+	healthPortBase?: number | "free";
+	/** Metrics ports, like `healthPortBase` (default: METRICS_PORT of the env). */
+	metricsPortBase?: number | "free";
+	/**
+	 * Where nodes store entities: "mongo" (default; MONGO_URI or a throwaway Mongo-wire server) or "nedb"
+	 * (NeDB files per node under a temporary directory, removed on stop; store node types must run once).
+	 */
+	store?: "mongo" | "nedb";
 	/** Extra environment for the nodes of one type (e.g. `{ orders: { ORDER_RECOVERY_AFTER: "5" } }`). */
 	nodeEnv?: Partial<Record<NodeType, NodeJS.ProcessEnv>>;
 }
@@ -53,6 +71,7 @@ export interface Cluster {
 	/** Base URL of the first gateway, e.g. http://localhost:3000/api. */
 	url: string;
 	nodes: ClusterNode[];
+	/** The MongoDB the nodes share ("" with `store: "nedb"`). */
 	mongoUri: string;
 	/** Starts one more node of `type` (the next index), with `env` on top of the cluster's. */
 	addNode(type: NodeType, env?: NodeJS.ProcessEnv): ClusterNode;
@@ -73,8 +92,8 @@ async function waitForGateway(url: string, timeoutMs: number, failed: () => stri
 	while (Date.now() < deadline) {
 		const failure = failed();
 		if (failure) throw new Error(failure);
-		const health = await fetch(`${url}/health`).then(r => r.json() as Promise<{ services?: string[] }>).catch(() => null);
-		if (health?.services?.length === NODE_TYPES.length) return;
+		const health = await fetch(`${url}/health`).then(r => r.json() as Promise<{ status?: string; services?: string[] }>).catch(() => null);
+		if (health?.status === "ok" && health.services?.length === NODE_TYPES.length) return;
 		await new Promise(resolve => setTimeout(resolve, 250));
 	}
 	throw new Error(`The gateway at ${url} did not see all ${NODE_TYPES.length} services within ${timeoutMs} ms`);
@@ -86,7 +105,9 @@ async function waitForGateway(url: string, timeoutMs: number, failed: () => stri
  */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
 	const baseEnv = options.env ?? process.env;
-	const counts = { ...DEFAULT_COUNTS, ...options.counts };
+	const store = options.store ?? "mongo";
+	// With a store per node, products run once unless asked otherwise (and then refused below).
+	const counts = { ...DEFAULT_COUNTS, ...(store === "nedb" && { products: 1 }), ...options.counts };
 	// PORT=0 means a free port here too; the gateway's URL must name the real one.
 	const port = (options.port ?? Number(baseEnv.PORT || 3000)) || (await freePort());
 	const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -98,11 +119,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 	if (!(await reachable(transporter))) throw new Error(`NATS is not reachable at ${transporter}: start it (nats-server -js) or set TRANSPORTER.`);
 	if (/^redis/.test(cacher) && !(await reachable(cacher))) throw new Error(`Redis is not reachable at ${cacher}: start it (redis-server) or set CACHER.`);
 
+	if (store === "nedb") {
+		const shared = STORE_TYPES.filter(type => counts[type] > 1);
+		if (shared.length) throw new Error(`--store=nedb keeps one store per node: ${shared.join(", ")} must run once (they would not share entities).`);
+	}
 	let mongo: MongoWireServer | null = null;
-	const mongoUri = baseEnv.MONGO_URI || (mongo = await startMongoWire()).uri;
+	const mongoUri = store === "nedb" ? "" : baseEnv.MONGO_URI || (mongo = await startMongoWire()).uri;
+	const dataRoot = store === "nedb" ? fs.mkdtempSync(path.join(os.tmpdir(), "shop-cluster-")) : "";
 	if (mongo) log(`[cluster] MONGO_URI is unset: started a throwaway Mongo-wire server at ${mongoUri} (data lives until the cluster stops)`);
 
-	const runner = path.join(path.dirname(require.resolve("moleculer")), "bin", "moleculer-runner.js");
+	const launcher = path.join(distDir, "scripts", "start.js");
 	const nodes: ClusterNode[] = [];
 	let failure: string | null = null;
 	let phase: "starting" | "running" | "stopping" = "starting";
@@ -110,14 +136,24 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 		phase = "stopping";
 		await Promise.all(nodes.map(node => stopChild(node.process, 15_000)));
 		await mongo?.stop();
+		if (dataRoot) fs.rmSync(dataRoot, { recursive: true, force: true });
+		process.off("exit", orphaned);
 	};
+	// Whatever way this process ends (even a failed start, or a signal before the cluster was up), the nodes
+	// are told to stop: they run in process groups of their own and would outlive it otherwise.
+	const orphaned = () => nodes.forEach(node => node.process.exitCode == null && node.process.signalCode == null && node.process.kill("SIGTERM"));
+	process.once("exit", orphaned);
 	const started: Partial<Record<NodeType, number>> = {};
-	const addNode = (type: NodeType, extraEnv: NodeJS.ProcessEnv = {}): ClusterNode => {
-		const i = (started[type] = (started[type] ?? 0) + 1);
-		const nodeID = `${os.hostname()}-${type}-${i}`;
-		const k = nodes.length;
-		const healthPort = options.healthPortBase ? options.healthPortBase + k : Number(baseEnv.HEALTH_PORT ?? 0);
-		const metricsPort = options.metricsPortBase ? options.metricsPortBase + k : Number(baseEnv.METRICS_PORT ?? 0);
+	// Ports for "free": drawn now (addNode is synchronous), distinct, topped up when a node needs fresh ones.
+	const nodeCount = NODE_TYPES.reduce((sum, type) => sum + counts[type], 0);
+	const wantsFree = [options.healthPortBase, options.metricsPortBase].filter(base => base === "free").length;
+	const pool = await freePorts(wantsFree * (nodeCount + 4));
+	const portOf = (base: number | "free" | undefined, k: number, fallback: string | undefined): number =>
+		base === "free" ? (pool.shift() ?? 0) : base ? base + k : Number(fallback ?? 0);
+	const spawnNode = (node: ClusterNode, i: number, extraEnv: NodeJS.ProcessEnv, k: number, attempt: number): void => {
+		const { nodeID, type } = node;
+		const healthPort = (node.healthPort = portOf(options.healthPortBase, k, baseEnv.HEALTH_PORT));
+		const metricsPort = portOf(options.metricsPortBase, k, baseEnv.METRICS_PORT);
 		const env = {
 			...baseEnv,
 			...options.nodeEnv?.[type],
@@ -126,21 +162,41 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 			CACHER: cacher,
 			NAMESPACE: namespace,
 			MONGO_URI: mongoUri,
+			...(dataRoot && { DATA_DIR: path.join(dataRoot, nodeID) }),
 			SERVICES: type,
-			SERVICEDIR: path.join(distDir, "services"),
 			NODEID: nodeID,
 			PORT: String(port + i - 1),
 			HEALTH_PORT: String(healthPort),
 			METRICS_PORT: String(metricsPort)
 		};
-		const child = spawn(process.execPath, [runner, "--config", path.join(distDir, "moleculer.config.js")], { env, stdio: ["ignore", "pipe", "pipe"] });
-		for (const stream of [child.stdout!, child.stderr!]) readline.createInterface({ input: stream }).on("line", line => log(`[${type}-${i}] ${line}`));
+		const child = spawn(process.execPath, [...NODE_FLAGS, launcher], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+		let portTaken = false;
+		for (const stream of [child.stdout!, child.stderr!]) {
+			readline.createInterface({ input: stream }).on("line", line => {
+				if (/^\[shop\] (HEALTH|METRICS)_PORT: port \d+ is in use/.test(line)) portTaken = true;
+				log(`[${type}-${i}] ${line}`);
+			});
+		}
 		child.once("exit", (code, signal) => {
 			if (phase === "stopping") return;
+			const freePortsGiven = options.healthPortBase === "free" || options.metricsPortBase === "free";
+			if (phase === "starting" && portTaken && freePortsGiven && attempt < 3) {
+				log(`[cluster] node ${nodeID}: a port it was given was taken meanwhile; starting it again on fresh ports`);
+				void freePorts(2).then(ports => {
+					pool.push(...ports);
+					if (phase === "starting") spawnNode(node, i, extraEnv, k, attempt + 1);
+				});
+				return;
+			}
 			log(`[cluster] node ${nodeID} exited (${signal ?? `code ${code}`})`);
 			if (phase === "starting") failure ??= `Node ${nodeID} exited during start (${signal ?? `code ${code}`})`;
 		});
-		const node = { nodeID, type, process: child, healthPort };
+		node.process = child;
+	};
+	const addNode = (type: NodeType, extraEnv: NodeJS.ProcessEnv = {}): ClusterNode => {
+		const i = (started[type] = (started[type] ?? 0) + 1);
+		const node = { nodeID: `${os.hostname()}-${type}-${i}`, type, healthPort: 0 } as ClusterNode;
+		spawnNode(node, i, extraEnv, nodes.length, 1);
 		nodes.push(node);
 		return node;
 	};
@@ -157,36 +213,40 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 	return { url, nodes, mongoUri, addNode, stop };
 }
 
-/** Parses `--<type>=<n>` and `--port=<n>`. @throws Error for anything else. */
-export function parseArgs(argv: readonly string[]): Pick<ClusterOptions, "counts" | "port"> {
+/** Parses `--<type>=<n>`, `--port=<n>` and `--store=mongo|nedb`. @throws Error for anything else. */
+export function parseArgs(argv: readonly string[]): Pick<ClusterOptions, "counts" | "port" | "store"> {
 	const counts: Partial<Record<NodeType, number>> = {};
 	let port: number | undefined;
+	let store: ClusterOptions["store"];
 	for (const arg of argv) {
 		const match = /^--([a-z]+)=(\d+)$/.exec(arg);
-		if (match && match[1] === "port") port = Number(match[2]);
+		if (arg === "--store=nedb" || arg === "--store=mongo") store = arg.slice("--store=".length) as ClusterOptions["store"];
+		else if (match && match[1] === "port") port = Number(match[2]);
 		else if (match && (NODE_TYPES as readonly string[]).includes(match[1]) && Number(match[2]) >= 1) counts[match[1] as NodeType] = Number(match[2]);
-		else throw new Error(`Unknown option ${arg}. Use --<${NODE_TYPES.join("|")}>=<count ≥ 1> or --port=<port>.`);
+		else throw new Error(`Unknown option ${arg}. Use --<${NODE_TYPES.join("|")}>=<count ≥ 1> or --port=<port> or --store=<mongo|nedb>.`);
 	}
-	return { counts, port };
+	return { counts, port, store };
 }
 
 if (require.main === module) {
+	let cluster: Cluster | null = null;
+	let stopping = false;
+	const shutdown = (signal: string) => {
+		if (stopping) return;
+		stopping = true;
+		console.log(`[cluster] ${signal}: stopping every node…`);
+		(cluster?.stop() ?? Promise.resolve()).then(() => process.exit(0));
+	};
+	process.on("SIGINT", () => shutdown("SIGINT"));
+	process.on("SIGTERM", () => shutdown("SIGTERM"));
 	(async () => {
 		const args = parseArgs(process.argv.slice(2));
 		const port = args.port ?? Number(process.env.PORT || 3000);
-		const cluster = await startCluster({ ...args, healthPortBase: port + 1000, metricsPortBase: port + 2000 });
-		const summary = NODE_TYPES.map(type => `${type}×${cluster.nodes.filter(n => n.type === type).length}`).join(", ");
+		cluster = await startCluster({ ...args, healthPortBase: port + 1000, metricsPortBase: port + 2000 });
+		if (stopping) return;
+		const summary = NODE_TYPES.map(type => `${type}×${cluster!.nodes.filter(n => n.type === type).length}`).join(", ");
 		const health = cluster.nodes.map(n => `  ${n.nodeID}: http://localhost:${n.healthPort}/ready`).join("\n");
 		console.log(`\n[cluster] ${cluster.nodes.length} nodes up (${summary}). Gateway: ${cluster.url}\n[cluster] Health:\n${health}\n[cluster] Ctrl-C stops every node.\n`);
-		let stopping = false;
-		const shutdown = (signal: string) => {
-			if (stopping) return;
-			stopping = true;
-			console.log(`[cluster] ${signal}: stopping every node…`);
-			cluster.stop().then(() => process.exit(0));
-		};
-		process.on("SIGINT", () => shutdown("SIGINT"));
-		process.on("SIGTERM", () => shutdown("SIGTERM"));
 	})().catch(err => {
 		console.error(`[cluster] ${err instanceof Error ? err.message : err}`);
 		process.exit(1);

@@ -17,7 +17,7 @@ import CustomersService from "../services/customers.service";
 import CartsService from "../services/carts.service";
 import OrdersService from "../services/orders.service";
 import PaymentsService from "../services/payments.service";
-import ApiService from "../services/api.service";
+import ApiService, { createApiService } from "../services/api.service";
 import NotificationsService from "../services/notifications.service";
 
 /** Every service schema, by name. */
@@ -52,7 +52,7 @@ export async function startNode(
 	const config = loadConfig({ ...process.env, HEALTH_PORT: "0", METRICS_PORT: "0", ...options.env, NAMESPACE: options.namespace, TRANSPORTER: options.transporter ?? NATS_URL, CACHER: options.cacher ?? REDIS_URL });
 	const broker = new ServiceBroker({ ...createBrokerOptions(config, nodeID), logger: false, dependencyInterval: 50 } as never);
 	for (const name of services) {
-		const schema = SERVICES[name] as any;
+		const schema = (name === "api" ? createApiService(config) : SERVICES[name]) as any;
 		broker.createService(name === "products" ? { ...schema, settings: { ...schema.settings, seedDemoCatalog: Boolean(options.seed) } } : schema);
 	}
 	await broker.start();

@@ -17,6 +17,24 @@ export function freePort(): Promise<number> {
 	});
 }
 
+/** `count` distinct TCP ports that were free a moment ago on 127.0.0.1 (all held open together while drawn). */
+export async function freePorts(count: number): Promise<number[]> {
+	const servers = await Promise.all(
+		Array.from(
+			{ length: count },
+			() =>
+				new Promise<net.Server>((resolve, reject) => {
+					const server = net.createServer();
+					server.once("error", reject);
+					server.listen(0, "127.0.0.1", () => resolve(server));
+				})
+		)
+	);
+	const ports = servers.map(server => (server.address() as net.AddressInfo).port);
+	await Promise.all(servers.map(server => new Promise(resolve => server.close(resolve))));
+	return ports;
+}
+
 /** True when something accepts TCP connections at the URL's host and port within `timeoutMs` (ms). */
 export function reachable(url: string, timeoutMs = 1000): Promise<boolean> {
 	const { hostname, port } = new URL(url);

@@ -7,7 +7,7 @@ import type { ServiceBroker } from "moleculer";
 import { startNode, startNats, startRedis, uniqueNamespace, waitFor } from "./support";
 import { as, productInput } from "../helpers";
 import { startMongoWire } from "../../scripts/mongo-wire";
-import type { Product } from "../../services/products.service";
+import type { Product } from "../../domain/catalog";
 
 const admin = as("admin-1", "admin");
 

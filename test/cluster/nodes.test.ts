@@ -1,7 +1,8 @@
 /**
  * Seven nodes in one process over the real NATS and Redis, sharing MongoDB (the Mongo-wire test server
  * unless MONGO_URI is set): discovery, balancing over two products nodes, Redis cache hits, cross-node
- * cache invalidation, errors that keep their code and type across a hop, and the purchase walk over HTTP.
+ * cache invalidation (Redis, and two gateways' response caches), errors that keep their code and type
+ * across a hop, and the purchase walk over HTTP.
  */
 import type { ServiceBroker } from "moleculer";
 import { Errors } from "moleculer";
@@ -10,12 +11,13 @@ import { deleteStreams, startNode, uniqueNamespace, waitFor } from "./support";
 import { as, productInput } from "../helpers";
 import { client } from "../http/client";
 import { ErrorTypes } from "../../lib/errors";
-import type { Product } from "../../services/products.service";
+import type { Product } from "../../domain/catalog";
 
 describe("a cluster of nodes over NATS and Redis", () => {
 	const namespace = uniqueNamespace("nodes");
 	const nodes: Record<string, ServiceBroker> = {};
 	let http: ReturnType<typeof client>;
+	let http2: ReturnType<typeof client>;
 	const admin = as("admin-1", "admin");
 
 	beforeAll(async () => {
@@ -29,10 +31,10 @@ describe("a cluster of nodes over NATS and Redis", () => {
 			notifications: await start("notifications", ["notifications"])
 		});
 		Object.assign(nodes, { carts: await start("carts", ["carts"]) });
-		Object.assign(nodes, { orders: await start("orders", ["orders"]), api: await start("api", ["api"]) });
-		const { port } = (nodes.api.getLocalService("api") as any).server.address() as AddressInfo;
-		http = client(`http://127.0.0.1:${port}/api`);
-		await waitFor(async () => (await http("GET", "/health")).body.services?.length === 7, "the gateway to see all seven services");
+		Object.assign(nodes, { orders: await start("orders", ["orders"]), api: await start("api", ["api"]), api2: await start("api-2", ["api"]) });
+		const gateway = (node: ServiceBroker) => client(`http://127.0.0.1:${((node.getLocalService("api") as any).server.address() as AddressInfo).port}/api`);
+		[http, http2] = [gateway(nodes.api), gateway(nodes.api2)];
+		for (const each of [http, http2]) await waitFor(async () => (await each("GET", "/health")).body.services?.length === 7, "each gateway to see all seven services");
 	});
 	afterAll(async () => {
 		await Promise.all(Object.values(nodes).map(node => node.stop()));
@@ -71,6 +73,18 @@ describe("a cluster of nodes over NATS and Redis", () => {
 		expect((await http("GET", `/products/${product.id}`)).body.price).toBe(1500);
 	});
 
+	it("shows a write on another node at the next read through either gateway's response cache", async () => {
+		const product = await nodes.api.call<Product, any>("products.create", productInput({ price: 1000 }), admin);
+		const gateways = [http, http2];
+		const computed = [nodes.api, nodes.api2].map(node => jest.spyOn((node.getLocalService("api") as any).responses, "set"));
+		for (const each of gateways) for (let i = 0; i < 3; i++) expect((await each("GET", `/products/${product.id}`)).body.price).toBe(1000);
+		expect(computed.map(spy => spy.mock.calls.length)).toEqual([1, 1]);
+
+		await nodes.orders.call("products.update", { id: product.id, price: 1750 }, admin);
+		for (const each of gateways) expect((await each("GET", `/products/${product.id}`)).body.price).toBe(1750);
+		computed.forEach(spy => spy.mockRestore());
+	});
+
 	it("keeps an error's class, code and type across a hop", async () => {
 		const err = await nodes.carts.call("products.get", { id: "missing" }).catch(e => e);
 		expect(err).toBeInstanceOf(Errors.MoleculerClientError);
@@ -84,11 +98,13 @@ describe("a cluster of nodes over NATS and Redis", () => {
 		for (let i = 0; i < 6; i++) statuses.push((await http("POST", "/auth/login", { body: { email, password: "wrong-password" } })).status);
 		expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
 		const redis = (nodes.customers.cacher as any).client;
-		const keys: string[] = await redis.keys(`shop-login-attempts:${namespace}:*`);
-		expect(keys).toHaveLength(1);
-		expect(Number(await redis.get(keys[0]))).toBe(6);
+		// One count per account, one per account and client address.
+		const keys: string[] = (await redis.keys(`shop-login-attempts:${namespace}:*`)).sort();
+		expect(keys).toHaveLength(2);
+		expect(keys[1].startsWith(`${keys[0]}:`)).toBe(true);
+		expect(await Promise.all(keys.map(key => redis.get(key).then(Number)))).toEqual([6, 6]);
 		expect(await redis.ttl(keys[0])).toBeGreaterThan(0);
-		await redis.del(keys[0]);
+		await redis.del(...keys);
 	});
 
 	it("walks a purchase through the gateway across nodes", async () => {

@@ -6,7 +6,6 @@
 import type { Cluster } from "../../scripts/cluster";
 import { client } from "../http/client";
 import { deleteStreams, startTestCluster } from "./support";
-import { freePort } from "../../scripts/net";
 
 describe("the cluster as separate processes", () => {
 	let cluster: Cluster;
@@ -14,7 +13,7 @@ describe("the cluster as separate processes", () => {
 	let namespace: string;
 
 	beforeAll(async () => {
-		({ cluster, namespace } = await startTestCluster("processes", { healthPortBase: await freePort() }));
+		({ cluster, namespace } = await startTestCluster("processes", { healthPortBase: "free" }));
 		http = client(cluster.url);
 	}, 120_000);
 	afterAll(async () => {

@@ -7,18 +7,17 @@ import { NATS_URL, REDIS_URL, uniqueNamespace } from "../../scripts/harness";
 
 export * from "../../scripts/harness";
 
-/**
- * Compiles the project (the nodes run dist/) and starts `npm run cluster`'s cluster on a free port with a
- * namespace of its own. Node output is kept in `logs` and shown if the start fails.
- */
-/** Compiles the project: cluster nodes run dist/. */
+/** Compiles the project: cluster nodes run dist/ (the global setup does it once per run). */
 export function buildDist(): void {
 	const root = path.resolve(__dirname, "../..");
 	execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(root, "tsconfig.build.json")], { cwd: root });
 }
 
+/**
+ * Starts `npm run cluster`'s cluster (from dist/) on a free port with a namespace of its own. Node output is
+ * kept in `logs` and shown if the start fails.
+ */
 export async function startTestCluster(label: string, options: Partial<ClusterOptions> = {}): Promise<{ cluster: Cluster; logs: string[]; namespace: string }> {
-	buildDist();
 	const logs: string[] = [];
 	const namespace = uniqueNamespace(label);
 	const cluster = await startCluster({

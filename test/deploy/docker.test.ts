@@ -4,6 +4,7 @@
  * secrets), .dockerignore, and docker-compose.yml (one service per node type found in services/, one image,
  * env in one file, scalable services, named volumes, NATS with JetStream).
  */
+import { NODE_FLAGS } from "../../scripts/node-flags";
 import fs from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
@@ -46,7 +47,15 @@ describe("Dockerfile", () => {
 		expect(finalStage.some(l => l.startsWith("HEALTHCHECK ") && l.includes("--interval"))).toBe(true);
 		expect(read("Dockerfile")).toMatch(/\/live/);
 		expect(lines.filter(l => /^(ENV|ARG)\b/.test(l)).join(" ")).not.toMatch(/SECRET|PASSWORD|TOKEN/i);
-		expect(finalStage.some(l => l.startsWith("CMD ") && l.includes("moleculer-runner"))).toBe(true);
+		expect(finalStage.some(l => l.startsWith("CMD ") && l.includes("dist/scripts/start.js"))).toBe(true);
+		// The image, npm start and npm run repl run the launcher with the same Node options as the cluster.
+		const cmd = finalStage.find(l => l.startsWith("CMD ") && l.includes("dist/scripts/start.js"))!;
+		const scripts = JSON.parse(read("package.json")).scripts;
+		for (const flag of NODE_FLAGS) {
+			expect(cmd).toContain(`"${flag}"`);
+			expect(scripts.start).toContain(`node ${flag} dist/scripts/start.js`);
+			expect(scripts.repl).toContain(`node ${flag} dist/scripts/start.js`);
+		}
 	});
 
 	it("keeps local state and secrets out of the build context", () => {
@@ -104,8 +113,8 @@ describe("compose, Kubernetes and the code agree", () => {
 		.flatMap(f => YAML.parseAllDocuments(read(`k8s/base/nodes/${f}`)).map(d => d.toJSON()))
 		.filter(Boolean);
 	const configMap = YAML.parse(read("k8s/base/config.yaml")).data as Record<string, string>;
-	// Where the nodes read their environment: the configuration, and the order saga's recovery delay.
-	const configSource = read("lib/config.ts") + read("mixins/order-saga.mixin.ts");
+	// Where the nodes read their environment: every setting is read in the configuration.
+	const configSource = read("lib/config.ts");
 
 	it("name the same node types", () => {
 		const k8sTypes = k8sDocs

@@ -169,6 +169,15 @@ describe.each(Object.keys(DIRS) as OverlayName[])("k8s %s", overlay => {
 		}
 	});
 
+	it("keeps the gateway serving while it leaves the Service, then stops it within the grace period", () => {
+		const api = deployments(overlay).find(d => envValue(nodeContainer(d), "SERVICES") === "api")!;
+		const command = nodeContainer(api).lifecycle?.preStop?.exec?.command ?? [];
+		const seconds = Number(/setTimeout\(\(\) => \{\}, (\d+)\)/.exec(command.join(" "))?.[1]) / 1000;
+		expect(seconds).toBeGreaterThanOrEqual(3);
+		// preStop, then at most the 10 s shutdown tracking, must fit the grace period.
+		expect(podSpec(api).terminationGracePeriodSeconds).toBeGreaterThan(seconds + 10);
+	});
+
 	it("runs every node non-root (uid 1000), read-only except an emptyDir on /tmp, no capabilities", () => {
 		for (const d of deployments(overlay)) {
 			const c = nodeContainer(d);

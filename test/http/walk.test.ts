@@ -108,7 +108,9 @@ describe("HTTP walk through the gateway", () => {
 		expect(declined).toMatchObject({ status: 402, body: { type: ErrorTypes.PAYMENT_DECLINED, data: { declineCode: "card_declined" } } });
 		expect(await http("GET", `/orders/${declined.body.data.orderId}`, { token: customer })).toMatchObject({ status: 200, body: { status: "payment_failed" } });
 
-		await http("PATCH", "/products/" + cheap.id, { token: adminToken, body: { stock: 0 } });
+		// The admin sets the shelf count; available stock follows (`stock` itself is not writable).
+		expect((await http("PATCH", "/products/" + cheap.id, { token: adminToken, body: { stock: 0 } })).status).toBe(422);
+		expect(await http("PATCH", "/products/" + cheap.id, { token: adminToken, body: { onHand: 0 } })).toMatchObject({ status: 200, body: { onHand: 0, reserved: 0, stock: 0 } });
 		const short = await http("POST", "/orders", { token: customer, body: { paymentToken: "tok_visa" } });
 		expect(short).toMatchObject({ status: 409, body: { type: ErrorTypes.INSUFFICIENT_STOCK, data: { productIds: [cheap.id] } } });
 		expect((await http("DELETE", "/cart", { token: customer })).body).toMatchObject({ items: [] });
@@ -135,13 +137,23 @@ describe("HTTP walk through the gateway", () => {
 		const { status } = await http(method, path, { token: adminToken });
 		expect([404, 405]).toContain(status);
 	});
+
+	it("reports a degraded health, naming the missing service, once a routed service has no node", async () => {
+		await broker.destroyService(broker.getLocalService("products")!);
+		const { status, body } = await http("GET", "/health");
+		expect(status).toBe(503);
+		expect(body).toMatchObject({ status: "degraded", missing: ["products"] });
+		// As the README says of SERVICE_NOT_AVAILABLE: a service on no node at all is a 404.
+		expect((await http("GET", "/products")).status).toBe(404);
+	});
 });
 
 describe("HTTP input the gateway refuses before any action", () => {
 	let broker: ServiceBroker;
 	let base: string;
 	beforeAll(async () => {
-		broker = await startBroker(["api", "customers"]);
+		// The gateway opens its port once every service its routes call has started.
+		broker = await startBroker(["api", "customers", "products", "carts", "orders", "payments"]);
 		base = `http://127.0.0.1:${((broker.getLocalService("api") as any).server.address() as AddressInfo).port}/api`;
 	});
 	afterAll(() => broker.stop());

@@ -49,7 +49,8 @@ describe("exposure and response hardening", () => {
 			expect(res.headers.get("x-frame-options")).toBe("DENY");
 			expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
 			expect(res.headers.get("referrer-policy")).toBe("no-referrer");
-			expect(res.headers.get("cache-control")).toBe("no-store");
+			// Anonymous catalog reads are public and revalidated (ETag, 304); everything else is never stored.
+			expect(res.headers.get("cache-control")).toBe(p === "/products" ? "no-cache" : "no-store");
 			expect(res.headers.get("x-request-id")).toMatch(/^[A-Za-z0-9._-]{1,64}$/);
 		}
 	});
@@ -61,7 +62,15 @@ describe("exposure and response hardening", () => {
 		expect(injected).toMatch(/^[0-9a-f-]{36}$/);
 	});
 
-	it("throttles failed logins per account, whatever the client", async () => {
+	it("leaves node ids and internal action names out of error bodies, and sets the server's timeouts", async () => {
+		const res = await shop.http("POST", "/cart/items", { token: shop.tokens.a, body: { productId: shop.ids.productId, quantity: 0 } });
+		expect(res).toMatchObject({ status: 422, body: { type: ErrorTypes.VALIDATION_ERROR, data: [expect.objectContaining({ field: "quantity" })] } });
+		expect(JSON.stringify(res.body)).not.toMatch(/nodeID|"action"|carts\.addItem/);
+		const server = (shop.broker.getLocalService("api") as any).server;
+		expect({ headers: server.headersTimeout, request: server.requestTimeout, keepAlive: server.keepAliveTimeout }).toEqual({ headers: 10_000, request: 30_000, keepAlive: 5_000 });
+	});
+
+	it("throttles failed logins per account and client address", async () => {
 		const attempt = () => shop.http("POST", "/auth/login", { body: { email: "b@security.test", password: "wrong-password" } });
 		const statuses: number[] = [];
 		for (let i = 0; i < 6; i++) statuses.push((await attempt()).status);
@@ -94,6 +103,28 @@ describe("rate limits and proxies", () => {
 			for (let i = 0; i < 6; i++) statuses.push(await login(shop, `203.0.113.${i}`));
 			expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
 			expect((await shop.http("GET", "/products")).status).toBe(200);
+		} finally {
+			await shop.broker.stop();
+		}
+	}, 30_000);
+
+	it("locks an account for one address only, and only slows it down for the others", async () => {
+		const shop = await startSecurityShop({ trustedProxies: ["loopback"] });
+		const attempt = (address: string, password: string) =>
+			fetch(`${shop.base}/auth/login`, {
+				method: "POST",
+				headers: { "Content-Type": "application/json", "X-Forwarded-For": address },
+				body: JSON.stringify({ email: "a@security.test", password })
+			}).then(res => res.status);
+		try {
+			const guesses: number[] = [];
+			for (let i = 0; i < 6; i++) guesses.push(await attempt("198.51.100.66", "wrong-password"));
+			expect(guesses).toEqual([401, 401, 401, 401, 401, 429]);
+			expect(await attempt("198.51.100.66", "password-123")).toBe(429);
+			// The owner, elsewhere, gets in: a few seconds late at most.
+			const started = Date.now();
+			expect(await attempt("203.0.113.9", "password-123")).toBe(200);
+			expect(Date.now() - started).toBeLessThan(5000);
 		} finally {
 			await shop.broker.stop();
 		}
@@ -132,7 +163,8 @@ describe("CORS and production errors", () => {
 	it("hides internal messages of 5xx answers in production", async () => {
 		const shop = await startSecurityShop({ production: true });
 		try {
-			jest.spyOn(shop.broker.getLocalService("products") as any, "findPage").mockRejectedValueOnce(new Error("secret internal detail at /srv/db"));
+			// listCatalog: the one path of a listing, from the catalog index (NeDB) or the database (MongoDB).
+			jest.spyOn(shop.broker.getLocalService("products") as any, "listCatalog").mockRejectedValueOnce(new Error("secret internal detail at /srv/db"));
 			const res = await shop.http("GET", "/products");
 			expect(res.status).toBe(500);
 			expect(JSON.stringify(res.body)).not.toContain("secret");

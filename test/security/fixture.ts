@@ -45,7 +45,9 @@ export async function startSecurityShop(overrides: Partial<ShopConfig> = {}): Pr
 		const carts = await store("carts").find({});
 		return {
 			products: products.length,
-			stock: products.reduce((n: number, p: any) => n + p.stock, 0),
+			stock: products.map((p: any) => `${p.stock}/${p.onHand}/${p.reserved}/${p.sold}`).sort().join("|"),
+			movements: (await (broker.getLocalService("products") as any).stores.movements.find({})).map((m: any) => `${m._id}:${m.state}`).sort().join("|"),
+			claims: carts.filter((c: any) => c.checkout).length,
 			prices: products.reduce((n: number, p: any) => n + p.price, 0),
 			names: products.map((p: any) => p.name).sort().join("|"),
 			cartLines: carts.map((c: any) => c.items.map((i: any) => `${i.productId}:${i.quantity}`).join(",")).sort().join("|"),

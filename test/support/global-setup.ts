@@ -3,6 +3,7 @@
  * and starts the Mongo-wire test server unless MONGO_URI names a MongoDB to use instead.
  */
 import { startMongoWire, type MongoWireServer } from "../../scripts/mongo-wire";
+import { buildDist } from "../cluster/support";
 import { NATS_URL, REDIS_URL, reachable } from "./servers";
 
 declare global {
@@ -19,6 +20,8 @@ export default async function globalSetup(): Promise<void> {
 		missing.push(`Redis is not reachable at ${REDIS_URL}. Start it: redis-server --daemonize yes --port 6379 (Debian: apt-get install redis-server).`);
 	}
 	if (missing.length > 0) throw new Error(`The test suite needs real servers:\n- ${missing.join("\n- ")}\n(.ci/run starts both.)`);
+	// The cluster and process tests run the compiled project.
+	buildDist();
 
 	if (process.env.MONGO_URI) {
 		process.env.SHOP_TEST_MONGO_URI = process.env.MONGO_URI;

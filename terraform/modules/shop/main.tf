@@ -30,17 +30,19 @@ locals {
   mongo_uri      = "mongodb://shop:${random_password.mongodb.result}@mongodb.${local.cluster_domain}:27017/${var.mongodb_database}?authSource=${var.mongodb_database}"
 
   config = merge(var.extra_env, {
-    NODE_ENV             = "production"
-    TRANSPORTER          = local.transporter
-    NAMESPACE            = var.moleculer_namespace
-    LOGLEVEL             = var.log_level
-    PORT                 = tostring(local.gateway_port)
-    HEALTH_PORT          = tostring(local.health_port)
-    METRICS_PORT         = tostring(local.metrics_port)
-    RATE_LIMIT           = tostring(var.rate_limit)
-    AUTH_RATE_LIMIT      = tostring(var.auth_rate_limit)
-    TRUSTED_PROXIES      = join(",", var.trusted_proxies)
-    ORDER_RECOVERY_AFTER = tostring(var.order_recovery_after)
+    NODE_ENV                    = "production"
+    TRANSPORTER                 = local.transporter
+    NAMESPACE                   = var.moleculer_namespace
+    LOGLEVEL                    = var.log_level
+    PORT                        = tostring(local.gateway_port)
+    HEALTH_PORT                 = tostring(local.health_port)
+    METRICS_PORT                = tostring(local.metrics_port)
+    RATE_LIMIT                  = tostring(var.rate_limit)
+    AUTH_RATE_LIMIT             = tostring(var.auth_rate_limit)
+    TRUSTED_PROXIES             = join(",", var.trusted_proxies)
+    ORDER_RECOVERY_AFTER        = tostring(var.order_recovery_after)
+    ORPHAN_SWEEP_AFTER          = tostring(var.orphan_sweep_after)
+    ORDER_RECORD_RETENTION_DAYS = tostring(var.order_record_retention_days)
   })
 
   # Connection strings carrying passwords live in the Secret, not the ConfigMap.

@@ -126,6 +126,18 @@ variable "order_recovery_after" {
   default     = 60
 }
 
+variable "orphan_sweep_after" {
+  description = "Seconds before a stock hold or cart claim whose order is missing or settled is released (ORPHAN_SWEEP_AFTER); must exceed order_recovery_after."
+  type        = number
+  default     = 300
+}
+
+variable "order_record_retention_days" {
+  description = "Days the stock movement records of settled orders are kept (ORDER_RECORD_RETENTION_DAYS)."
+  type        = number
+  default     = 30
+}
+
 variable "extra_env" {
   description = "Further non-secret environment variables for every node (e.g. CORS_ORIGINS, JWT_TTL)."
   type        = map(string)
