@@ -3,8 +3,11 @@
  * - memory: unit, service, HTTP and security tests with in-memory NeDB stores, and the offline checks of
  *   the Dockerfile, compose, Kubernetes manifests and Terraform (test/deploy);
  * - mongo: the same service tests against MongoDB (MONGO_URI, or the Mongo-wire test server);
- * - cluster: several brokers over the real NATS and Redis, and the multi-process cluster.
- * The global setup checks NATS and Redis and starts the Mongo-wire server once for the whole run.
+ * - cluster: several brokers over the real NATS and Redis, and the multi-process cluster;
+ * - process: the launcher and the npm scripts as real processes (start, readiness, failures, stop).
+ * The global setup checks NATS and Redis, compiles dist/ (the processes run it) and starts the Mongo-wire
+ * server, once for the whole run. Coverage leaves out scripts/bench (`npm run bench` runs it). Coverage prints its summary only (the per-file table: `npx jest --coverage
+ * --coverageReporters=text`).
  */
 const project = (displayName, testMatch, setupFiles = [], setupFilesAfterEnv = []) => ({
 	displayName,
@@ -21,10 +24,11 @@ module.exports = {
 	projects: [
 		project("memory", ["unit/**/*.test.ts", "services/**/*.test.ts", "http/**/*.test.ts", "security/**/*.test.ts", "deploy/**/*.test.ts"]),
 		project("mongo", ["services/**/*.test.ts"], ["<rootDir>/test/support/setup-mongo.ts"], ["<rootDir>/test/support/drop-mongo.ts"]),
-		project("cluster", ["cluster/**/*.test.ts"], ["<rootDir>/test/support/setup-mongo.ts"], ["<rootDir>/test/support/drop-mongo.ts"])
+		project("cluster", ["cluster/**/*.test.ts"], ["<rootDir>/test/support/setup-mongo.ts"], ["<rootDir>/test/support/drop-mongo.ts"]),
+		project("process", ["process/**/*.test.ts"])
 	],
-	collectCoverageFrom: ["services/**/*.ts", "mixins/**/*.ts", "lib/**/*.ts", "scripts/**/*.ts", "!**/*.d.ts"],
-	coverageReporters: ["text-summary", "text"],
+	collectCoverageFrom: ["services/**/*.ts", "domain/**/*.ts", "mixins/**/*.ts", "lib/**/*.ts", "scripts/**/*.ts", "!scripts/bench/**", "!**/*.d.ts"],
+	coverageReporters: ["text-summary"],
 	coverageThreshold: { global: { lines: 80 } },
 	testTimeout: 30_000
 };
