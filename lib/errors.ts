@@ -37,6 +37,8 @@ export const ErrorTypes = {
 	CART_BUSY: "CART_BUSY",
 	STOCK_BUSY: "STOCK_BUSY",
 	STOCK_BELOW_RESERVED: "STOCK_BELOW_RESERVED",
+	/** The gateway's answer while no node offers the service a route calls (a restart, a scale-down). */
+	SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
 	/** Moleculer's own params-validation failure (fastest-validator), HTTP 422. */
 	VALIDATION_ERROR: "VALIDATION_ERROR"
 } as const;
@@ -249,6 +251,19 @@ export class StockBusyError extends MoleculerClientError {
 export class StockBelowReservedError extends MoleculerClientError {
 	constructor(productId: string, reserved: number) {
 		super(`onHand cannot be below the ${reserved} units reserved by checkouts in flight`, 409, ErrorTypes.STOCK_BELOW_RESERVED, { productId, reserved });
+	}
+}
+
+/**
+ * 503 SERVICE_UNAVAILABLE: the gateway found no node for the service a route calls (Moleculer's
+ * SERVICE_NOT_FOUND / SERVICE_NOT_AVAILABLE, which it codes 404 — wrong for a client: the resource exists,
+ * the service is away for now). Retryable; the gateway adds `Retry-After: 1`. Nothing was changed.
+ * `data: { service }` (the service name, no node id).
+ */
+export class ServiceUnavailableError extends Errors.MoleculerRetryableError {
+	constructor(service: string) {
+		super("The service is not available right now; retry shortly", 503, ErrorTypes.SERVICE_UNAVAILABLE, { service });
+		this.name = "ServiceUnavailableError";
 	}
 }
 

@@ -12,7 +12,7 @@ import { loadConfig, type ShopConfig } from "../lib/config";
 import { clientAddressResolver, rejectPrototypeKeys, requestIdOf, securityHeaderSet, securityHeaders } from "../lib/http-security";
 import { ResponseCache, cacheKey, captureAnswer, catalogVersion, sendCached, type RouteRateLimit } from "../lib/catalog-cache";
 import { verifyToken } from "../lib/jwt";
-import { AuthRequiredError, ForbiddenError, InvalidTokenError } from "../lib/errors";
+import { AuthRequiredError, ErrorTypes, ForbiddenError, InvalidTokenError, ServiceUnavailableError } from "../lib/errors";
 import { ACCESS_BY_ACTION, ROUTED_SERVICES, ROUTES } from "./api.routes";
 import { missingServices } from "../lib/health";
 import { SharedRateLimitStore } from "../lib/rate-limit";
@@ -213,13 +213,25 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 			},
 
 			/**
+			 * moleculer-web's error answer, except that a service without a node is 503 SERVICE_UNAVAILABLE with
+			 * `Retry-After: 1` rather than Moleculer's 404 (see ServiceUnavailableError).
+			 */
+			sendError(req: IncomingMessage, res: ServerResponse, err: { type?: string; data?: { service?: string; action?: string } }) {
+				if (err && (err.type === "SERVICE_NOT_FOUND" || err.type === "SERVICE_NOT_AVAILABLE")) {
+					res.setHeader("Retry-After", "1");
+					err = new ServiceUnavailableError(String(err.data?.service ?? err.data?.action ?? "").split(".")[0]);
+				}
+				return (ApiGateway as any).methods.sendError.call(this, req, res, err);
+			},
+
+			/**
 			 * moleculer-web's error body `{ name, message, code, type, data }`: without the node ids and internal
 			 * action names Moleculer adds to validation errors, and without internal messages for 5xx in production.
 			 */
 			reformatError(err: { name: string; message: string; code: number; type?: string; data?: unknown }) {
 				const { name, message, code, type } = err;
 				const data = Array.isArray(err.data) ? err.data.map(item => (item && typeof item === "object" ? withoutInternals(item) : item)) : err.data;
-				const internal = !(code >= 400 && code < 500);
+				const internal = !(code >= 400 && code < 500) && type !== ErrorTypes.SERVICE_UNAVAILABLE;
 				// The status stays (503, 504 and 500 mean different things to a client); the message does not.
 				if (internal && this.config.production) return { name: "ServerError", message: "Internal server error", code: code >= 500 && code < 600 ? code : 500, type: "INTERNAL" };
 				return { name, message, code, type, data };

@@ -143,8 +143,9 @@ describe("HTTP walk through the gateway", () => {
 		const { status, body } = await http("GET", "/health");
 		expect(status).toBe(503);
 		expect(body).toMatchObject({ status: "degraded", missing: ["products"] });
-		// As the README says of SERVICE_NOT_AVAILABLE: a service on no node at all is a 404.
-		expect((await http("GET", "/products")).status).toBe(404);
+		// A route whose service has no node: 503 SERVICE_UNAVAILABLE with Retry-After, not Moleculer's 404.
+		const away = await http("GET", "/products");
+		expect([away.status, away.headers.get("retry-after"), away.body]).toEqual([503, "1", expect.objectContaining({ code: 503, type: "SERVICE_UNAVAILABLE", data: { service: "products" } })]);
 	});
 });
 
