@@ -92,7 +92,8 @@ describe("docker-compose.yml", () => {
 			expect(service.container_name).toBeUndefined();
 			if (name !== "api") expect(service.ports).toBeUndefined();
 		}
-		expect(services.api.ports).toEqual(["3000:3000"]);
+		// Loopback by default: the shop is reached through a proxy or a port-forward, not on every interface.
+		expect(services.api.ports).toEqual(["${SHOP_PUBLISH:-127.0.0.1:3000}:3000"]);
 	});
 
 	it("runs NATS with JetStream, Redis and MongoDB on named volumes", () => {
