@@ -14,6 +14,7 @@ import { Ingress, NetworkPolicy, IIngress, INetworkPolicy, INetworkPolicyPeer } 
 import { IIoK8sApimachineryPkgApisMetaV1LabelSelector as LabelSelector } from "@kubernetes-models/apimachinery/apis/meta/v1/LabelSelector";
 import { applyJson6902, isObject, Json, K8sObject, loadYamlFile, parseImage, render, strategicMerge } from "./kustomize";
 import { ConfigError, loadConfig } from "../../lib/config";
+import { DEFINITIONS, unknownFields } from "./strict-fields";
 
 const ROOT = path.resolve(__dirname, "../..");
 const NAMESPACE = "moleculer-shop";
@@ -121,14 +122,40 @@ describe("test renderer (kustomize subset)", () => {
 	});
 });
 
+describe("strict field validation", () => {
+	const deployment = () => structuredClone(deployments("base").find(d => d.metadata?.name?.endsWith("products"))!) as unknown as K8sObject & { spec: any };
+
+	it("reports a misspelled field at any depth, with its path", () => {
+		const misspelled = deployment();
+		const container = misspelled.spec.template.spec.containers[0];
+		container.readinesProbe = container.readinessProbe;
+		delete container.readinessProbe;
+		misspelled.spec.replica = 2;
+		expect(unknownFields(misspelled).sort()).toEqual(["spec.replica", "spec.template.spec.containers[0].readinesProbe"]);
+		// The same object passes kubernetes-models' own validation: the reason for this check.
+		expect(() => validate(misspelled)).not.toThrow();
+	});
+
+	it("accepts free keys where the API has maps (labels, annotations, ConfigMap data)", () => {
+		const labelled = deployment();
+		labelled.metadata.labels = { ...labelled.metadata.labels, "example.com/any-key": "x" };
+		expect(unknownFields(labelled)).toEqual([]);
+	});
+
+	it("knows every kind the validator knows", () => {
+		expect(Object.keys(MODELS).filter(kind => !(kind in DEFINITIONS))).toEqual([]);
+	});
+});
+
 // ---- every overlay -----------------------------------------------------------------------------------------------
 
 describe.each(Object.keys(DIRS) as OverlayName[])("k8s %s", overlay => {
 	const objects = rendered[overlay];
 
-	it("validates every object against the Kubernetes API schema, kinds known", () => {
+	it("validates every object against the Kubernetes API schema, kinds known, no unknown field", () => {
 		expect(objects.length).toBeGreaterThan(20);
 		for (const object of objects) expect(() => validate(object)).not.toThrow();
+		for (const object of objects) expect(`${object.kind}/${object.metadata.name}: ${unknownFields(object).join(", ")}`).toBe(`${object.kind}/${object.metadata.name}: `);
 	});
 
 	it("holds each kind/name once, everything in namespace moleculer-shop", () => {
