@@ -20,6 +20,7 @@ RUN npm run build
 # --- run: production dependencies only, non-root ------------------------------------------------------
 FROM node:24.21.0-bookworm-slim AS run
 ENV NODE_ENV=production \
+    LOG_FORMAT=json \
     PORT=3000 \
     HEALTH_PORT=3001 \
     METRICS_PORT=3030

@@ -22,6 +22,11 @@ export interface OrderEvent {
 	items: StockLine[];
 	total: number;
 	currency: string;
+	/**
+	 * The id of the request the event comes from (the gateway's X-Request-Id: the checkout's for
+	 * `order.paid`, the cancellation's for the others), so the consumers' log lines carry it (lib/logging.ts).
+	 */
+	requestId?: string;
 }
 
 /** `order.paid`: the checkout captured the payment and the stock is sold. */

@@ -9,6 +9,7 @@ import { attachConfig, type ShopConfig } from "./config";
 import { createCacher } from "./cacher";
 import { ShopErrorRegenerator } from "./errors";
 import { createChannelsMiddleware } from "./channels";
+import { loggerOptions, requestScopeMiddleware } from "./logging";
 import { ShopPrometheusReporter, bucketsOnlyMiddleware } from "./metrics";
 
 /**
@@ -37,7 +38,7 @@ export function createBrokerOptions(config: ShopConfig, nodeID?: string, service
 	return {
 		namespace: config.namespace,
 		nodeID: nodeID || `${os.hostname()}-${services}-${process.pid}`,
-		logger: { type: "Console", options: { level: config.logLevel, formatter: "short", colors: Boolean(process.stdout.isTTY) } },
+		logger: loggerOptions(config.logFormat, config.logLevel),
 		logLevel: config.logLevel as BrokerOptions["logLevel"],
 		// Credentials travel in TRANSPORTER (nats://user:password@host:4222, or a token as the user); TLS
 		// files come from NATS_TLS_*. Nothing secret is in the code or the image.
@@ -47,7 +48,7 @@ export function createBrokerOptions(config: ShopConfig, nodeID?: string, service
 		cacher: createCacher(config.cacher),
 		serializer: "JSON",
 		// Durable events (order.paid, order.cancelled, payment.refunded) over NATS JetStream: lib/channels.ts.
-		middlewares: [...(config.metricsPort > 0 ? [bucketsOnlyMiddleware] : []), createChannelsMiddleware(config)],
+		middlewares: [requestScopeMiddleware, ...(config.metricsPort > 0 ? [bucketsOnlyMiddleware] : []), createChannelsMiddleware(config)],
 		validator: true,
 		// Shop errors from other nodes come back as MoleculerClientError with their code, type and data.
 		errorRegenerator: new ShopErrorRegenerator(),

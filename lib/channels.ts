@@ -15,6 +15,7 @@
  *   fails with "consumer name already in use" and its node stops: `ShopNatsAdapter` retries the subscription,
  *   which then binds to the consumer the other replica created.
  */
+import { countMetric } from "./business-metrics";
 import { Adapters, Middleware, NatsAdapter } from "@moleculer/channels";
 import type { Middleware as MoleculerMiddleware, Service, ServiceBroker, ServiceSchema } from "moleculer";
 import type { ShopConfig } from "./config";
@@ -52,6 +53,7 @@ export class ShopNatsAdapter extends (Adapters.NATS as typeof NatsAdapter) {
 			headers: { "x-original-channel": chan.name, "x-original-group": chan.group }
 		});
 		this.logger.warn(`Moved message ${message.seq} of '${chan.name}' (group '${chan.group}') to '${chan.deadLettering.queueName}'.`);
+		countMetric((this as unknown as { broker: ServiceBroker }).broker, "shop.dead.letters.total", { channel: chan.name });
 	}
 }
 

@@ -27,6 +27,8 @@ export interface ShopConfig {
 	namespace: string;
 	/** Moleculer log level (LOGLEVEL, default info). */
 	logLevel: string;
+	/** LOG_FORMAT: "json" (one JSON object per line; default when stdout is not a terminal) or "pretty". */
+	logFormat: "json" | "pretty";
 	/** HS256 key for customer tokens (JWT_SECRET). */
 	jwtSecret: string;
 	/** True when JWT_SECRET was not set and the development secret is in use. */
@@ -131,6 +133,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShopConfig {
 		throw new ConfigError(`ORPHAN_SWEEP_AFTER (${orphanSweepAfterSeconds} s) must exceed ORDER_RECOVERY_AFTER (${orderRecoveryAfterSeconds} s)`);
 	}
 	const port = integer("PORT", env.PORT, 3000);
+	const logFormat = nonEmpty(env.LOG_FORMAT) ?? (process.stdout.isTTY ? "pretty" : "json");
+	if (logFormat !== "json" && logFormat !== "pretty") throw new ConfigError(`LOG_FORMAT must be "json" or "pretty", got "${logFormat}"`);
 	return {
 		port,
 		gatewayHost: nonEmpty(env.GATEWAY_HOST) ?? "0.0.0.0",
@@ -140,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShopConfig {
 		dataDir: nonEmpty(env.DATA_DIR) ?? "./data",
 		namespace: nonEmpty(env.NAMESPACE) ?? "",
 		logLevel: nonEmpty(env.LOGLEVEL) ?? "info",
+		logFormat,
 		jwtSecret: jwtSecret ?? DEV_JWT_SECRET,
 		jwtSecretIsDefault: jwtSecret == null,
 		jwtTtlSeconds: integer("JWT_TTL", env.JWT_TTL, 3600),

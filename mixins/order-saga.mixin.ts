@@ -21,6 +21,8 @@ import { orderLines, statusOf, stepsBefore, type OrderStep } from "../domain/ord
 import type { Payment } from "../domain/payment";
 import { CHANNELS, type ChannelName, type ChannelPayloads, type OrderEvent } from "../domain/events";
 import { sendToChannel } from "../lib/channels";
+import { inRequest, requestScope } from "../lib/logging";
+import { countMetric, setGauge } from "../lib/business-metrics";
 import type { ShopConfig } from "../lib/config";
 
 /** How often (ms) a node looks for unfinished orders (at most; shorter when ORDER_RECOVERY_AFTER is). */
@@ -42,9 +44,9 @@ interface OutboxEntry<C extends ChannelName = ChannelName> {
 	payload: ChannelPayloads[C];
 }
 
-/** The payload every order event carries. */
-function orderEvent(order: Record<string, any>): OrderEvent {
-	return { orderId: order._id, customerId: order.customerId, customerEmail: order.customerEmail, items: orderLines(order.items), total: order.total, currency: order.currency };
+/** The payload every order event carries; `requestId` of the request it comes from (default: the checkout's). */
+function orderEvent(order: Record<string, any>, requestId: string | undefined = order.requestId): OrderEvent {
+	return { orderId: order._id, customerId: order.customerId, customerEmail: order.customerEmail, items: orderLines(order.items), total: order.total, currency: order.currency, requestId };
 }
 
 export const OrderSagaMixin: Partial<ServiceSchema> = {
@@ -86,6 +88,7 @@ export const OrderSagaMixin: Partial<ServiceSchema> = {
 				settled = await this.moveOrder(order._id, "payment_failed", { payment: failed });
 				await this.endCartClaim(ctx, order, "release");
 			}
+			if (settled) this.logger.info(`Order ${order._id} ${settled.status}: ${order.total} ${order.currency} (minor units).`);
 			return settled ?? (await this.adapter.findById(order._id))!;
 		},
 
@@ -104,12 +107,16 @@ export const OrderSagaMixin: Partial<ServiceSchema> = {
 		async finishCancel(this: SagaThis, ctx: Context, order: Record<string, any>) {
 			const refund: Payment = await ctx.call("payments.refund", { orderId: order._id });
 			await ctx.call("products.restock", { reservationId: order._id, items: orderLines(order.items) });
+			const requestId = requestScope.getStore()?.requestId;
 			const outbox: OutboxEntry[] = [
-				{ channel: CHANNELS.ORDER_CANCELLED, payload: orderEvent(order) },
-				{ channel: CHANNELS.PAYMENT_REFUNDED, payload: { ...orderEvent(order), transactionId: refund.transactionId } }
+				{ channel: CHANNELS.ORDER_CANCELLED, payload: orderEvent(order, requestId) },
+				{ channel: CHANNELS.PAYMENT_REFUNDED, payload: { ...orderEvent(order, requestId), transactionId: refund.transactionId } }
 			];
 			const cancelled = await this.moveOrder(order._id, "cancelled", { payment: { ...order.payment, status: refund.status }, outbox, outboxPending: true });
-			if (cancelled) await this.publishOutbox(order._id);
+			if (cancelled) {
+				countMetric(this.broker, "shop.orders.total", { outcome: "cancelled" });
+				await this.publishOutbox(order._id);
+			}
 			return cancelled ?? (await this.adapter.findById(order._id))!;
 		},
 
@@ -133,25 +140,32 @@ export const OrderSagaMixin: Partial<ServiceSchema> = {
 			const before = new Date(Date.now() - this.config.orderRecoveryAfterSeconds * 1000).toISOString();
 			// Oldest first; an order that fails to recover is touched, so it goes to the back and cannot starve the rest.
 			const stuck = await this.adapter.find({ query: { $or: [{ status: "pending" }, { step: "cancelling" }], updatedAt: { $lt: before } }, sort: ["updatedAt"], limit: 100 });
-			const ctx = { call: (action: string, params: object) => this.broker.call(action, params) } as unknown as Context;
 			let done = 0;
 			for (const order of stuck) {
-				try {
-					if (order.status === "pending") {
-						const payment: Payment = await ctx.call("payments.void", { orderId: order._id });
-						await this.settleCheckout(ctx, order, payment);
-					} else {
-						await this.finishCancel(ctx, order);
+				// Recovery works on behalf of the request that created the order: its calls and log lines carry its id.
+				const ctx = { call: (action: string, params: object) => this.broker.call(action, params, { requestID: order.requestId }) } as unknown as Context;
+				await inRequest(order.requestId, async () => {
+					try {
+						if (order.status === "pending") {
+							const payment: Payment = await ctx.call("payments.void", { orderId: order._id });
+							await this.settleCheckout(ctx, order, payment);
+						} else {
+							await this.finishCancel(ctx, order);
+						}
+						done += 1;
+						const now = await this.adapter.findById(order._id);
+						countMetric(this.broker, "shop.order.recoveries.total", { action: String(now?.status ?? "failed") });
+						this.logger.warn(`Recovered order ${order._id} (was ${order.status}/${order.step}).`);
+					} catch (err) {
+						countMetric(this.broker, "shop.order.recoveries.total", { action: "failed" });
+						this.logger.error(`Could not recover order ${order._id}; will retry.`, err);
+						await this.adapter.updateMany({ _id: order._id }, { $set: { updatedAt: new Date().toISOString() } });
 					}
-					done += 1;
-					this.logger.warn(`Recovered order ${order._id} (was ${order.status}/${order.step}).`);
-				} catch (err) {
-					this.logger.error(`Could not recover order ${order._id}; will retry.`, err);
-					await this.adapter.updateMany({ _id: order._id }, { $set: { updatedAt: new Date().toISOString() } });
-				}
+				});
 			}
 			const unsent = await this.adapter.find({ query: { outboxPending: true, updatedAt: { $lt: before } }, limit: 100 });
 			for (const order of unsent) await this.publishOutbox(order._id);
+			setGauge(this.broker, "shop.outbox.pending", await this.adapter.count({ query: { outboxPending: true } }));
 			return done + unsent.length;
 		}
 	}

@@ -4,6 +4,7 @@
  * idempotent per order (the reservation id), so callers may retry freely; the retry policy is on for
  * exactly these reasons. Needs DbMixin with an extra store named `movements`.
  */
+import { countMetric } from "../lib/business-metrics";
 import { randomUUID } from "node:crypto";
 import type { Context, ServiceSchema } from "moleculer";
 import type { DbServiceThis } from "./db.mixin";
@@ -126,6 +127,7 @@ export const StockMovementsMixin: Partial<ServiceSchema> = {
 				const short = lines.filter((_, i) => outcomes[i] === "refused" || outcomes[i] === "skipped").map(line => line.productId);
 				if (short.length > 0) {
 					await this.moveLines(reservationId, lines, "released");
+					countMetric(this.broker, "shop.stock.reservations.refused.total");
 					throw new InsufficientStockError(short);
 				}
 				return { items: lines };

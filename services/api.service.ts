@@ -12,6 +12,8 @@ import { loadConfig, type ShopConfig } from "../lib/config";
 import { clientAddressResolver, rejectPrototypeKeys, requestIdOf, securityHeaderSet, securityHeaders } from "../lib/http-security";
 import { ResponseCache, cacheKey, captureAnswer, catalogVersion, sendCached, type RouteRateLimit } from "../lib/catalog-cache";
 import { verifyToken } from "../lib/jwt";
+import { inRequest } from "../lib/logging";
+import { countMetric, observeSeconds } from "../lib/business-metrics";
 import { AuthRequiredError, ErrorTypes, ForbiddenError, InvalidTokenError, ServiceUnavailableError } from "../lib/errors";
 import { ACCESS_BY_ACTION, ROUTED_SERVICES, ROUTES } from "./api.routes";
 import { missingServices } from "../lib/health";
@@ -38,6 +40,8 @@ interface ApiMethods {
 	httpHandler(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): unknown;
 	serveCatalog(req: IncomingMessage, res: ServerResponse, key: string, next?: (err?: unknown) => void): Promise<void>;
 	gateway(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void, cacheControl?: string): void;
+	countRequest(req: IncomingMessage, res: ServerResponse, seconds: number): void;
+	sendError(req: IncomingMessage, res: ServerResponse, err: unknown): unknown;
 	authorize(ctx: Context<unknown, Meta>, route: unknown, req: GatewayRequest): Promise<void>;
 	reformatError(err: { name: string; message: string; code: number; type?: string; data?: unknown }): object;
 }
@@ -156,13 +160,30 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 					res.once("finish", () => {
 						const ms = Number(process.hrtime.bigint() - started) / 1e6;
 						const path = (((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url) ?? "").split("?")[0];
-						this.logger.info(`${requestId} ${this.clientAddress(req)} ${req.method} ${path} ${res.statusCode} ${ms.toFixed(1)} ms`);
+						inRequest(requestId, () => this.logger.info(`${requestId} ${this.clientAddress(req)} ${req.method} ${path} ${res.statusCode} ${ms.toFixed(1)} ms`));
 					});
+				}
+				if (this.broker.isMetricsEnabled()) {
+					const started = process.hrtime.bigint();
+					res.once("finish", () => this.countRequest(req, res, Number(process.hrtime.bigint() - started) / 1e9));
 				}
 				const key = cacheKey(req.method, req.url, req.headers.authorization, req.headers.origin);
 				if (key) return void this.serveCatalog(req, res, key, next);
 				res.setHeader("X-Request-Id", requestId);
 				this.gateway(req, res, next);
+			},
+
+			/**
+			 * Counts one answered request (`shop_http_requests_total`, `shop_http_request_duration_seconds`) under
+			 * its route template (`/api/orders/:id`; a catalog answer from the response cache under its own; any
+			 * other path `unmatched`), so the labels stay few whatever the URLs.
+			 */
+			countRequest(req: IncomingMessage & { $alias?: { fullPath?: string } }, res: ServerResponse, seconds: number) {
+				const path = (req.url ?? "").split("?")[0];
+				const route = req.$alias?.fullPath ?? (/^\/api\/products\/?$/.test(path) ? "/api/products" : /^\/api\/products\/[^/]+$/.test(path) ? "/api/products/:id" : "unmatched");
+				const method = req.method ?? "GET";
+				countMetric(this.broker, "shop.http.requests.total", { route, method, status: String(res.statusCode) });
+				observeSeconds(this.broker, "shop.http.request.duration.seconds", seconds, { route, method });
 			},
 
 			/**

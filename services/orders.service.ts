@@ -10,6 +10,7 @@
  *   4. charge it (`payments.charge`);
  *   5. settle: commit the stock, mark it paid, empty the cart — or release the stock and keep the cart.
  */
+import { countMetric, observeSeconds } from "../lib/business-metrics";
 import { createHash } from "node:crypto";
 import type { Context, ServiceSchema } from "moleculer";
 import { DbMixin } from "../mixins/db.mixin";
@@ -123,8 +124,22 @@ const OrdersService: ServiceSchema<object, OrdersMethods, object, OrdersThis> = 
 		 */
 		checkout: {
 			params: checkoutParams,
-			handler(ctx: Context<CheckoutParams, Meta>): Promise<Order> {
-				return this.runCheckout(ctx, 0);
+			async handler(ctx: Context<CheckoutParams, Meta>): Promise<Order> {
+				const started = process.hrtime.bigint();
+				const outcome = (label: string) => {
+					countMetric(this.broker, "shop.orders.total", { outcome: label });
+					observeSeconds(this.broker, "shop.checkout.duration.seconds", Number(process.hrtime.bigint() - started) / 1e9, { outcome: label });
+				};
+				try {
+					const order: Order = await this.runCheckout(ctx, 0);
+					outcome(order.status);
+					return order;
+				} catch (err) {
+					const type = (err as { type?: string }).type;
+					if (type === ErrorTypes.INSUFFICIENT_STOCK) outcome("refused_stock");
+					else if (type === ErrorTypes.PAYMENT_DECLINED) outcome("payment_failed");
+					throw err;
+				}
 			}
 		},
 
@@ -225,6 +240,8 @@ const OrdersService: ServiceSchema<object, OrdersMethods, object, OrdersThis> = 
 				payment: { status: "pending" },
 				idempotencyScope,
 				requestHash,
+				// The gateway's X-Request-Id: events and recovery of this order log under it (lib/logging.ts).
+				requestId: ctx.requestID ?? undefined,
 				createdAt: now,
 				updatedAt: now
 			};

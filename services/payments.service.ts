@@ -4,6 +4,7 @@
  * Idempotent per order id: a unique index on `orderId` makes a second charge return the first result,
  * never a second capture.
  */
+import { countMetric } from "../lib/business-metrics";
 import type { Context, ServiceSchema } from "moleculer";
 import { DbMixin, type DbServiceThis } from "../mixins/db.mixin";
 import { CURRENCY_PATTERN } from "../domain/money";
@@ -67,7 +68,11 @@ const PaymentsService: ServiceSchema<object, PaymentsMethods, object, PaymentsTh
 				const existing = await this.findByOrder(orderId);
 				if (existing) return this.toPayment(existing);
 				if (!isPaymentToken(paymentToken)) throw new InvalidPaymentTokenError();
-				return this.recordOnce(orderId, { amount, currency, ...decideCharge(paymentToken) });
+				const payment: Payment = await this.recordOnce(orderId, { amount, currency, ...decideCharge(paymentToken) });
+				this.logger.info(`Payment of order ${orderId}: ${payment.status}, ${amount} ${currency} (minor units).`);
+				countMetric(this.broker, "shop.payments.total", { status: payment.status, currency });
+				countMetric(this.broker, "shop.payments.amount.minor.units.total", { status: payment.status, currency }, amount);
+				return payment;
 			}
 		},
 
@@ -81,10 +86,14 @@ const PaymentsService: ServiceSchema<object, PaymentsMethods, object, PaymentsTh
 			retryPolicy: IDEMPOTENT_RETRY,
 			async handler(ctx: Context<OrderParams, Meta>): Promise<Payment> {
 				const { orderId } = ctx.params;
-				await this.adapter.updateMany({ orderId, status: "captured" }, { $set: { status: "refunded", updatedAt: new Date().toISOString() } });
+				const refunded = await this.adapter.updateMany({ orderId, status: "captured" }, { $set: { status: "refunded", updatedAt: new Date().toISOString() } });
 				const doc = await this.findByOrder(orderId);
 				if (!doc) throw new PaymentNotFoundError(orderId);
 				if (doc.status !== "refunded") throw new PaymentNotRefundableError(orderId, doc.status);
+				if (refunded === 1) {
+					countMetric(this.broker, "shop.payments.total", { status: "refunded", currency: doc.currency });
+					countMetric(this.broker, "shop.payments.amount.minor.units.total", { status: "refunded", currency: doc.currency }, doc.amount);
+				}
 				return this.toPayment(doc);
 			}
 		},

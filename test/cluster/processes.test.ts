@@ -5,15 +5,16 @@
  */
 import type { Cluster } from "../../scripts/cluster";
 import { client } from "../http/client";
-import { deleteStreams, startTestCluster } from "./support";
+import { deleteStreams, startTestCluster, waitFor } from "./support";
 
 describe("the cluster as separate processes", () => {
 	let cluster: Cluster;
 	let http: ReturnType<typeof client>;
 	let namespace: string;
+	let logs: string[];
 
 	beforeAll(async () => {
-		({ cluster, namespace } = await startTestCluster("processes", { healthPortBase: "free" }));
+		({ cluster, namespace, logs } = await startTestCluster("processes", { healthPortBase: "free" }, { LOG_FORMAT: "json", LOGLEVEL: "info" }));
 		http = client(cluster.url);
 	}, 120_000);
 	afterAll(async () => {
@@ -45,6 +46,29 @@ describe("the cluster as separate processes", () => {
 		expect(order).toMatchObject({ status: 201, body: { status: "paid", total: product.price } });
 		expect((await http("GET", `/orders/${order.body.id}`, { token })).body.status).toBe("paid");
 		expect((await http("GET", `/products/${product.id}`)).body.stock).toBe(product.stock - 1);
+	});
+
+	it("logs one checkout as JSON lines on four nodes, all with the request's X-Request-Id", async () => {
+		const product = (await http("GET", "/products?pageSize=1&sort=-price")).body.rows[0];
+		const { token } = (await http("POST", "/auth/register", { body: { email: "process-logs@example.com", password: "process-pass", name: "L" } })).body;
+		await http("POST", "/cart/items", { token, body: { productId: product.id, quantity: 1 } });
+		const requestId = `logs-${namespace}`;
+		const order = await http("POST", "/orders", { token, body: { paymentToken: "tok_visa" }, headers: { "X-Request-Id": requestId } });
+		expect(order.body.status).toBe("paid");
+		// Every node line is "[<type>-<i>] <one JSON object>".
+		const lines = () =>
+			logs
+				.map(line => /^\[[a-z]+-\d+\] (\{.*\})$/.exec(line)?.[1])
+				.filter((json): json is string => Boolean(json))
+				.map(json => JSON.parse(json) as { time: string; level: string; nodeID: string; service?: string; message: string; requestId?: string });
+		// The confirmation e-mail comes through a durable event, after the answer: wait for it.
+		const ofRequest = (await waitFor(() => {
+			const mine = lines().filter(line => line.requestId === requestId);
+			return new Set(mine.map(line => line.nodeID)).size >= 4 && mine.some(line => line.service === "notifications") ? mine : null;
+		}, "the checkout's lines from four nodes"))!;
+		expect(new Set(ofRequest.map(line => line.service))).toEqual(new Set(["api", "orders", "payments", "notifications"]));
+		for (const line of ofRequest) expect(Object.keys(line)).toEqual(expect.arrayContaining(["time", "level", "nodeID", "service", "message", "requestId"]));
+		expect(ofRequest.find(line => line.service === "api")!.message).toContain(`POST /api/orders 201`);
 	});
 
 	it("keeps serving product reads after a products replica is SIGKILLed", async () => {

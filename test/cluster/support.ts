@@ -14,15 +14,16 @@ export function buildDist(): void {
 }
 
 /**
- * Starts `npm run cluster`'s cluster (from dist/) on a free port with a namespace of its own. Node output is
- * kept in `logs` and shown if the start fails.
+ * Starts `npm run cluster`'s cluster (from dist/) on a free port with a namespace of its own, `env` on top of
+ * the test settings. Node output is kept in `logs` (each line prefixed `[<type>-<i>] `) and shown if the
+ * start fails.
  */
-export async function startTestCluster(label: string, options: Partial<ClusterOptions> = {}): Promise<{ cluster: Cluster; logs: string[]; namespace: string }> {
+export async function startTestCluster(label: string, options: Partial<ClusterOptions> = {}, env: NodeJS.ProcessEnv = {}): Promise<{ cluster: Cluster; logs: string[]; namespace: string }> {
 	const logs: string[] = [];
 	const namespace = uniqueNamespace(label);
 	const cluster = await startCluster({
 		port: await freePort(),
-		env: { ...process.env, NAMESPACE: namespace, TRANSPORTER: NATS_URL, CACHER: REDIS_URL, LOGLEVEL: "warn" },
+		env: { ...process.env, NAMESPACE: namespace, TRANSPORTER: NATS_URL, CACHER: REDIS_URL, LOGLEVEL: "warn", ...env },
 		log: line => logs.push(line),
 		...options
 	}).catch(err => {

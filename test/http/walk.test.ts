@@ -17,7 +17,7 @@ describe("HTTP walk through the gateway", () => {
 	beforeAll(async () => {
 		process.env.ADMIN_EMAIL = "admin@shop.test";
 		process.env.ADMIN_PASSWORD = "admin-password";
-		broker = await startBroker(["api", "customers", "products", "carts", "orders", "payments", "notifications"], { seed: true });
+		broker = await startBroker(["api", "customers", "products", "carts", "orders", "payments", "notifications"], { seed: true, broker: { metrics: { enabled: true } } });
 		const { port } = (broker.getLocalService("api") as any).server.address() as AddressInfo;
 		http = client(`http://127.0.0.1:${port}/api`);
 	});
@@ -136,6 +136,21 @@ describe("HTTP walk through the gateway", () => {
 	])("publishes no route for %s %s", async (method, path) => {
 		const { status } = await http(method, path, { token: adminToken });
 		expect([404, 405]).toContain(status);
+	});
+
+	it("counts the walk in the shop's metrics: HTTP by route and status, orders by outcome, payments by status", () => {
+		type Row = { labels: Record<string, string>; value?: number; count?: number };
+		const rows = (name: string) => ((broker.metrics.getMetric(name) as unknown as { snapshot(): Row[] }).snapshot());
+		const value = (name: string, labels: Record<string, string>) => rows(name).find(row => Object.entries(labels).every(([k, v]) => row.labels[k] === v))?.value ?? 0;
+		expect(value("shop.http.requests.total", { route: "/api/orders", method: "POST", status: "201" })).toBeGreaterThanOrEqual(1);
+		expect(value("shop.http.requests.total", { route: "/api/orders/:id/cancel", method: "POST", status: "200" })).toBeGreaterThanOrEqual(1);
+		// An unknown path is counted under one label, whatever it was.
+		expect(rows("shop.http.requests.total").filter(row => row.labels.route.startsWith("/api/") === false).map(row => row.labels.route)).toEqual(expect.arrayContaining(["unmatched"]));
+		for (const outcome of ["paid", "payment_failed", "cancelled"]) expect(value("shop.orders.total", { outcome })).toBeGreaterThanOrEqual(1);
+		expect(rows("shop.checkout.duration.seconds").reduce((sum, row) => sum + (row.count ?? 0), 0)).toBeGreaterThanOrEqual(2);
+		for (const status of ["captured", "declined", "refunded"]) expect(value("shop.payments.total", { status, currency: "USD" })).toBeGreaterThanOrEqual(1);
+		expect(value("shop.payments.amount.minor.units.total", { status: "captured", currency: "USD" })).toBeGreaterThan(0);
+		expect(rows("shop.http.request.duration.seconds").length).toBeGreaterThan(0);
 	});
 
 	it("reports a degraded health, naming the missing service, once a routed service has no node", async () => {

@@ -84,5 +84,6 @@ export function alive(pid: number): boolean {
 
 /** Lines that look like a stack trace or an error report. */
 export function stackLines(lines: readonly string[]): string[] {
-	return lines.filter(line => /^\s+at\s|\bTypeError\b|\bERR_[A-Z_]+\b|Unhandled|ERROR\b/.test(line));
+	// Pretty lines ("ERROR BROKER: …", "    at …") and JSON lines ({"level":"error", "err": {"stack": …}}) alike.
+	return lines.filter(line => /^\s+at\s|\bTypeError\b|\bERR_[A-Z_]+\b|Unhandled|ERROR\b|"level":"(error|fatal)"|\\n\s+at\s/.test(line));
 }

@@ -1,0 +1,67 @@
+/**
+ * The shop's own Prometheus metrics, besides Moleculer's built-ins (`moleculer_request_*`, `moleculer_event_*`,
+ * process and transporter metrics). Registered in Moleculer's metric registry, so they are served with the
+ * others on METRICS_PORT/metrics (names with dots become underscores). Names follow Prometheus conventions:
+ * `_total` for counters, base units (`_seconds`), amounts in minor units of the `currency` label.
+ * Each node registers only what its services produce; with metrics off (METRICS_PORT=0) every call is a
+ * no-op. README.md ("Metrics") lists them with their labels.
+ */
+import type { ServiceBroker } from "moleculer";
+
+/** Every shop metric: Moleculer name → type, labels and help text. */
+export const SHOP_METRICS = {
+	"shop.http.requests.total": { type: "counter", labelNames: ["route", "method", "status"], description: "HTTP requests answered by the gateway, by route template and status" },
+	"shop.http.request.duration.seconds": {
+		type: "histogram",
+		labelNames: ["route", "method"],
+		buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+		description: "Time from request to answer at the gateway, in seconds"
+	},
+	"shop.orders.total": { type: "counter", labelNames: ["outcome"], description: "Orders by outcome: paid, payment_failed, refused_stock, cancelled" },
+	"shop.checkout.duration.seconds": {
+		type: "histogram",
+		labelNames: ["outcome"],
+		buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+		description: "Duration of orders.checkout on the orders node, in seconds, by outcome"
+	},
+	"shop.payments.total": { type: "counter", labelNames: ["status", "currency"], description: "Payments by status (captured, declined, refunded) and currency" },
+	"shop.payments.amount.minor.units.total": { type: "counter", labelNames: ["status", "currency"], description: "Sum of payment amounts in minor units of the currency, by status" },
+	"shop.stock.reservations.refused.total": { type: "counter", labelNames: [], description: "Stock reservations refused for want of units (INSUFFICIENT_STOCK)" },
+	"shop.order.recoveries.total": { type: "counter", labelNames: ["action"], description: "Orders settled by the saga's recovery: paid, payment_failed, cancelled, failed" },
+	"shop.outbox.pending": { type: "gauge", labelNames: [], description: "Orders whose durable events are not published yet (at the last recovery round)" },
+	"shop.dead.letters.total": { type: "counter", labelNames: ["channel"], description: "Durable events moved to the dead-letter stream after their last delivery attempt" }
+} as const;
+
+export type ShopMetric = keyof typeof SHOP_METRICS;
+type Labels = Record<string, string>;
+
+interface Registry {
+	register(opts: object): unknown;
+	getMetric(name: string): unknown;
+	increment(name: string, labels?: Labels, value?: number): void;
+	observe(name: string, value: number, labels?: Labels): void;
+	set(name: string, value: number, labels?: Labels): void;
+}
+
+/** The broker's registry with `names` registered (once), or null with metrics off. */
+function registry(broker: ServiceBroker, name: ShopMetric): Registry | null {
+	if (!broker.isMetricsEnabled()) return null;
+	const metrics = broker.metrics as unknown as Registry;
+	if (!metrics.getMetric(name)) metrics.register({ name, ...SHOP_METRICS[name] });
+	return metrics;
+}
+
+/** Adds `value` (default 1) to counter `name`. */
+export function countMetric(broker: ServiceBroker, name: ShopMetric, labels: Labels = {}, value = 1): void {
+	registry(broker, name)?.increment(name, labels, value);
+}
+
+/** Records `seconds` in histogram `name`. */
+export function observeSeconds(broker: ServiceBroker, name: ShopMetric, seconds: number, labels: Labels = {}): void {
+	registry(broker, name)?.observe(name, seconds, labels);
+}
+
+/** Sets gauge `name` to `value`. */
+export function setGauge(broker: ServiceBroker, name: ShopMetric, value: number, labels: Labels = {}): void {
+	registry(broker, name)?.set(name, value, labels);
+}

@@ -1,0 +1,88 @@
+/**
+ * Logs. LOG_FORMAT=json (the default when stdout is not a terminal, and in the image) writes one JSON object
+ * per line through Moleculer's Pino logger: `time` (ISO 8601), `level`, `nodeID`, `service`, `message`, an
+ * `err` object for errors, and — for any work done on behalf of a request — `requestId`, the gateway's
+ * X-Request-Id. LOG_FORMAT=pretty keeps Moleculer's readable console lines.
+ *
+ * The request id travels with the work, never through arguments:
+ * - across nodes as Moleculer's `ctx.requestID` (the gateway makes X-Request-Id the context's requestID);
+ * - in durable event payloads as `requestId` (domain/events.ts), since channel handlers get no context;
+ * - into the saga's recovery from the order, which keeps the id of the request that created it;
+ * - inside a node through AsyncLocalStorage (`requestScope`), entered by `requestScopeMiddleware` around every
+ *   local action, event and channel handler, and read by the logger's `mixin` on every line.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { inspect } from "node:util";
+import type { BrokerOptions, Context, Middleware } from "moleculer";
+import { pino } from "pino";
+
+/** What a log line carries for the request being served. */
+export interface RequestScope {
+	requestId: string;
+}
+
+/** The request the current async work belongs to (undefined outside any request). */
+export const requestScope = new AsyncLocalStorage<RequestScope>();
+
+/** Runs `work` inside the scope of request `requestId` (as is, when there is none). */
+export function inRequest<T>(requestId: string | null | undefined, work: () => T): T {
+	return requestId ? requestScope.run({ requestId }, work) : work();
+}
+
+/**
+ * Broker middleware: every local action, event and channel handler runs inside its request's scope
+ * (`ctx.requestID`; for channels, the payload's `requestId`).
+ */
+export const requestScopeMiddleware = {
+	name: "RequestScope",
+	localAction: (next: (ctx: Context) => Promise<unknown>) => (ctx: Context) => inRequest(ctx.requestID, () => next(ctx)),
+	localEvent: (next: (ctx: Context) => Promise<unknown>) => (ctx: Context) => inRequest(ctx.requestID, () => next(ctx)),
+	localChannel: (next: (payload: unknown, raw: unknown) => Promise<unknown>) => (payload: { requestId?: string } | null, raw: unknown) =>
+		inRequest(payload?.requestId, () => next(payload, raw))
+} as unknown as Middleware;
+
+const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
+
+/**
+ * Moleculer's logger options for `format` and `level`: the Pino logger (json; to `destination`, default
+ * stdout) or the Console logger (pretty). Moleculer's log calls look like `logger.warn("text", err, …)`; each becomes one line whose
+ * `message` joins the non-error arguments and whose `err` is the first error (Pino's serialiser: type,
+ * message, stack).
+ */
+export function loggerOptions(format: "json" | "pretty", level: string, destination?: NodeJS.WritableStream): BrokerOptions["logger"] {
+	if (format === "pretty") return { type: "Console", options: { level, formatter: "short", colors: Boolean(process.stdout.isTTY) } };
+	const options: Parameters<typeof pino>[0] = {
+		base: undefined,
+		level: "trace",
+		messageKey: "message",
+		timestamp: pino.stdTimeFunctions.isoTime,
+		formatters: { level: label => ({ level: label }) },
+		mixin: () => ({ ...requestScope.getStore() })
+	};
+	// stdout unless a test gives its own stream.
+	const root = destination ? pino(options, destination) : pino(options);
+	return {
+		type: "Pino",
+		options: {
+			level,
+			createLogger: (lineLevel: string, bindings: Record<string, unknown>) => {
+				// Moleculer's bindings (nodeID, ns, mod, svc, ver) as the two fields a reader needs.
+				const child = root.child({ nodeID: bindings.nodeID, service: bindings.svc ?? bindings.mod }, { level: lineLevel });
+				return Object.fromEntries(
+					LEVELS.map(type => [
+						type,
+						(...args: unknown[]) => {
+							const err = args.find(arg => arg instanceof Error);
+							const message = args
+								.filter(arg => arg !== err)
+								.map(arg => (typeof arg === "string" ? arg : inspect(arg, { depth: 4, breakLength: Infinity })))
+								.join(" ");
+							if (err) child[type]({ err }, message);
+							else child[type](message);
+						}
+					])
+				);
+			}
+		}
+	} as BrokerOptions["logger"];
+}
