@@ -5,6 +5,7 @@
  * own; only their handler is wrapped, before the REPL registers it.
  */
 import type { ServiceBroker } from "moleculer";
+import { REPL_COMMANDS } from "./repl-commands";
 
 type CallHandler = (broker: ServiceBroker, args: unknown) => Promise<void>;
 interface CallCommandModule {
@@ -42,9 +43,11 @@ export function withOneLineErrors(handler: CallHandler): CallHandler {
 	};
 }
 
-/** Starts the REPL on `broker` (stdin/stdout), its call commands printing errors on one line. */
+/** Starts the REPL on `broker` (stdin/stdout), its call commands printing errors on one line, with the operators' commands. */
 export function startRepl(broker: ServiceBroker): void {
 	const call = require("moleculer-repl/src/commands/call.js") as CallCommandModule;
 	call.register = (program, target) => call.declaration(program, target, withOneLineErrors(call.handler));
+	// The operators' commands: orders, stock, recover, deadletters (lib/repl-commands.ts).
+	(broker.options as { replOptions?: object }).replOptions = { customCommands: REPL_COMMANDS };
 	broker.repl();
 }

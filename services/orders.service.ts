@@ -10,6 +10,7 @@
  *   4. charge it (`payments.charge`);
  *   5. settle: commit the stock, mark it paid, empty the cart — or release the stock and keep the cart.
  */
+import { OrderOperatorMixin } from "../mixins/operator.mixin";
 import { countMetric, observeSeconds } from "../lib/business-metrics";
 import { createHash } from "node:crypto";
 import type { Context, ServiceSchema } from "moleculer";
@@ -106,7 +107,8 @@ const OrdersService: ServiceSchema<object, OrdersMethods, object, OrdersThis> = 
 				{ fields: { idempotencyScope: 1 }, unique: true }
 			]
 		}),
-		OrderSagaMixin
+		OrderSagaMixin,
+		OrderOperatorMixin
 	],
 	dependencies: ["carts", "products", "payments"],
 

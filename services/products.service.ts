@@ -5,6 +5,7 @@
  * admin's compare-and-set of `onHand`, never by read-then-write. `mixins/stock-sweep.mixin.ts` releases what
  * a lost order left held.
  */
+import { StockOperatorMixin } from "../mixins/operator.mixin";
 import { Errors, type Context, type ServiceSchema } from "moleculer";
 import { DbMixin } from "../mixins/db.mixin";
 import { CacheCleanerMixin } from "../mixins/cache-cleaner.mixin";
@@ -130,7 +131,8 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, 
 		CacheCleanerMixin(["products"]),
 		StockMovementsMixin,
 		StockSweepMixin,
-		CatalogIndexMixin
+		CatalogIndexMixin,
+		StockOperatorMixin
 	],
 	settings: { seedDemoCatalog: true },
 

@@ -107,7 +107,7 @@ describe("a node's start", () => {
 		expect(await third.exited).toBe(0);
 	}, 60_000);
 
-	it("prints a REPL call's error on one line", async () => {
+	it("prints a REPL call's error on one line, and runs the operators' commands", async () => {
 		const node = await launch({ LOGLEVEL: "error" }, ["--repl"]);
 		try {
 			await waitFor(() => node.text().includes("mol $"), "the REPL prompt", 30_000);
@@ -115,6 +115,11 @@ describe("a node's start", () => {
 			await waitFor(() => node.text().split("\n").filter(line => line.includes(">> ERROR:")).length === 1 && node.text().trimEnd().endsWith("mol $"), "the error and the next prompt");
 			const after = node.text().slice(node.text().indexOf(">> ERROR:")).trimEnd().split("\n");
 			expect(after).toEqual([">> ERROR: AuthRequiredError 401 AUTH_REQUIRED: Authentication required", "mol $"]);
+			// The operators' commands: a product's units, and the orders (none yet).
+			node.type("stock DEMO-001");
+			await waitFor(() => /DEMO-001[\s│|]+\d+[\s│|]+0[\s│|]+\d+[\s│|]+0/.test(node.text()) && node.text().includes("No holds."), "the stock table of DEMO-001");
+			node.type("orders --status paid");
+			await waitFor(() => node.text().includes("No orders."), "the orders command's answer");
 			node.type("quit");
 			expect(await node.exited).toBe(0);
 		} finally {
