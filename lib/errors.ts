@@ -45,6 +45,38 @@ export const ErrorTypes = {
 
 export type ErrorType = (typeof ErrorTypes)[keyof typeof ErrorTypes];
 
+/** The HTTP status of each error type (the `code` its class sets; a test checks that they agree). */
+export const ERROR_STATUS: Record<ErrorType, number> = {
+	PRODUCT_NOT_FOUND: 404,
+	ORDER_NOT_FOUND: 404,
+	CUSTOMER_NOT_FOUND: 404,
+	CART_ITEM_NOT_FOUND: 404,
+	PAYMENT_NOT_FOUND: 404,
+	EMAIL_TAKEN: 409,
+	SKU_TAKEN: 409,
+	INSUFFICIENT_STOCK: 409,
+	CURRENCY_MISMATCH: 409,
+	ORDER_NOT_CANCELLABLE: 409,
+	PAYMENT_NOT_REFUNDABLE: 409,
+	CHECKOUT_IN_PROGRESS: 409,
+	CART_BUSY: 409,
+	STOCK_BUSY: 409,
+	STOCK_BELOW_RESERVED: 409,
+	INVALID_CREDENTIALS: 401,
+	AUTH_REQUIRED: 401,
+	INVALID_TOKEN: 401,
+	FORBIDDEN: 403,
+	PAYMENT_DECLINED: 402,
+	EMPTY_CART: 422,
+	INVALID_PAYMENT_TOKEN: 422,
+	LINE_QUANTITY_LIMIT: 422,
+	IDEMPOTENCY_KEY_REUSED: 422,
+	CART_FULL: 422,
+	VALIDATION_ERROR: 422,
+	TOO_MANY_LOGIN_ATTEMPTS: 429,
+	SERVICE_UNAVAILABLE: 503
+};
+
 /** 404 PRODUCT_NOT_FOUND: no product with that id (or sku). `data: { productId }`. */
 export class ProductNotFoundError extends MoleculerClientError {
 	constructor(productId: string) {

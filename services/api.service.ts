@@ -13,6 +13,7 @@ import { clientAddressResolver, rejectPrototypeKeys, requestIdOf, securityHeader
 import { ResponseCache, cacheKey, captureAnswer, catalogVersion, sendCached, type RouteRateLimit } from "../lib/catalog-cache";
 import { verifyToken } from "../lib/jwt";
 import { inRequest } from "../lib/logging";
+import { buildOpenApi, type JsonSchema } from "../lib/openapi";
 import { countMetric, observeSeconds } from "../lib/business-metrics";
 import { AuthRequiredError, ErrorTypes, ForbiddenError, InvalidTokenError, ServiceUnavailableError } from "../lib/errors";
 import { ACCESS_BY_ACTION, ROUTED_SERVICES, ROUTES } from "./api.routes";
@@ -33,6 +34,18 @@ export interface Health {
 }
 
 /** The gateway's HTTP server timeouts (ms): headers, a whole request, an idle keep-alive connection. */
+/** The API's version in the OpenAPI document: package.json's (beside services/ in the sources, beside dist/ when built). */
+const API_VERSION: string = (() => {
+	for (const file of ["../package.json", "../../package.json"]) {
+		try {
+			return String(require(file).version);
+		} catch {
+			// not at this depth
+		}
+	}
+	return "0.0.0";
+})();
+
 export const SERVER_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 } as const;
 
 type GatewayRequest = IncomingMessage & { $action?: { name?: string }; $endpoint?: unknown };
@@ -141,6 +154,20 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 					if (missing.length === 0) return health;
 					ctx.meta.$statusCode = 503;
 					return { ...health, status: this.broker.started ? "degraded" : "starting", missing };
+				}
+			},
+
+			/**
+			 * The OpenAPI 3.1 document of this API, generated from the route table and the params schemas of the
+			 * actions behind it, as this gateway's registry knows them (lib/openapi.ts). Anonymous.
+			 */
+			openapi: {
+				params: { $$strict: true },
+				handler(): JsonSchema {
+					const actions = new Map<string, { params?: Record<string, unknown> }>(
+						this.broker.registry.getActionList({ skipInternal: true }).map((item: { name: string; action?: { params?: Record<string, unknown> } }) => [item.name, item.action ?? {}])
+					);
+					return buildOpenApi(ROUTES, action => actions.get(action)?.params as never, API_VERSION);
 				}
 			}
 		},
