@@ -65,6 +65,8 @@ export interface ClusterNode {
 	process: ChildProcess;
 	/** Port of the node's /live and /ready (0 = none). */
 	healthPort: number;
+	/** Port of the node's Prometheus /metrics (0 = none). */
+	metricsPort: number;
 }
 
 export interface Cluster {
@@ -153,7 +155,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 	const spawnNode = (node: ClusterNode, i: number, extraEnv: NodeJS.ProcessEnv, k: number, attempt: number): void => {
 		const { nodeID, type } = node;
 		const healthPort = (node.healthPort = portOf(options.healthPortBase, k, baseEnv.HEALTH_PORT));
-		const metricsPort = portOf(options.metricsPortBase, k, baseEnv.METRICS_PORT);
+		const metricsPort = (node.metricsPort = portOf(options.metricsPortBase, k, baseEnv.METRICS_PORT));
 		const env = {
 			...baseEnv,
 			...options.nodeEnv?.[type],
@@ -195,7 +197,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 	};
 	const addNode = (type: NodeType, extraEnv: NodeJS.ProcessEnv = {}): ClusterNode => {
 		const i = (started[type] = (started[type] ?? 0) + 1);
-		const node = { nodeID: `${os.hostname()}-${type}-${i}`, type, healthPort: 0 } as ClusterNode;
+		const node = { nodeID: `${os.hostname()}-${type}-${i}`, type, healthPort: 0, metricsPort: 0 } as ClusterNode;
 		spawnNode(node, i, extraEnv, nodes.length, 1);
 		nodes.push(node);
 		return node;
