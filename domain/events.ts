@@ -27,6 +27,8 @@ export interface OrderEvent {
 	 * `order.paid`, the cancellation's for the others), so the consumers' log lines carry it (lib/logging.ts).
 	 */
 	requestId?: string;
+	/** The span that published the event (16 hex digits), parent of the consumers' spans (lib/tracing.ts). */
+	spanId?: string;
 }
 
 /** `order.paid`: the checkout captured the payment and the stock is sold. */

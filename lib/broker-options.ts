@@ -10,6 +10,7 @@ import { createCacher } from "./cacher";
 import { ShopErrorRegenerator } from "./errors";
 import { createChannelsMiddleware } from "./channels";
 import { loggerOptions, requestScopeMiddleware } from "./logging";
+import { tracingOptions } from "./tracing";
 import { ShopPrometheusReporter, bucketsOnlyMiddleware } from "./metrics";
 
 /**
@@ -40,6 +41,8 @@ export function createBrokerOptions(config: ShopConfig, nodeID?: string, service
 		nodeID: nodeID || `${os.hostname()}-${services}-${process.pid}`,
 		logger: loggerOptions(config.logFormat, config.logLevel),
 		logLevel: config.logLevel as BrokerOptions["logLevel"],
+		// Traces to OTEL_EXPORTER_ZIPKIN_ENDPOINT when it is set (lib/tracing.ts).
+		tracing: tracingOptions(config.zipkinEndpoint),
 		// Credentials travel in TRANSPORTER (nats://user:password@host:4222, or a token as the user); TLS
 		// files come from NATS_TLS_*. Nothing secret is in the code or the image.
 		transporter: (config.transporter && config.natsTls

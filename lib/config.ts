@@ -29,6 +29,8 @@ export interface ShopConfig {
 	logLevel: string;
 	/** LOG_FORMAT: "json" (one JSON object per line; default when stdout is not a terminal) or "pretty". */
 	logFormat: "json" | "pretty";
+	/** Where spans go (OTEL_EXPORTER_ZIPKIN_ENDPOINT, a Zipkin v2 URL); null: no tracing. */
+	zipkinEndpoint: string | null;
 	/** HS256 key for customer tokens (JWT_SECRET). */
 	jwtSecret: string;
 	/** True when JWT_SECRET was not set and the development secret is in use. */
@@ -145,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShopConfig {
 		namespace: nonEmpty(env.NAMESPACE) ?? "",
 		logLevel: nonEmpty(env.LOGLEVEL) ?? "info",
 		logFormat,
+		zipkinEndpoint: nonEmpty(env.OTEL_EXPORTER_ZIPKIN_ENDPOINT),
 		jwtSecret: jwtSecret ?? DEV_JWT_SECRET,
 		jwtSecretIsDefault: jwtSecret == null,
 		jwtTtlSeconds: integer("JWT_TTL", env.JWT_TTL, 3600),

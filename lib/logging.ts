@@ -13,20 +13,25 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { inspect } from "node:util";
-import type { BrokerOptions, Context, Middleware } from "moleculer";
+import type { BrokerOptions, Context, Middleware, ServiceBroker } from "moleculer";
+import { channelSpan, traceIdOf } from "./tracing";
 import { pino } from "pino";
 
-/** What a log line carries for the request being served. */
+/** What a log line carries for the request being served, and the context of the action or event running. */
 export interface RequestScope {
 	requestId: string;
+	/** The trace id of the request (lib/tracing.ts `traceIdOf`), computed once per scope. */
+	traceId: string;
+	/** The context of the local action or event being run (for spans of the work it does), if any. */
+	ctx?: Context;
 }
 
 /** The request the current async work belongs to (undefined outside any request). */
 export const requestScope = new AsyncLocalStorage<RequestScope>();
 
-/** Runs `work` inside the scope of request `requestId` (as is, when there is none). */
-export function inRequest<T>(requestId: string | null | undefined, work: () => T): T {
-	return requestId ? requestScope.run({ requestId }, work) : work();
+/** Runs `work` inside the scope of request `requestId` (as is, when there is none), with `ctx` when given. */
+export function inRequest<T>(requestId: string | null | undefined, work: () => T, ctx?: Context): T {
+	return requestId ? requestScope.run({ requestId, traceId: traceIdOf(requestId), ctx }, work) : work();
 }
 
 /**
@@ -35,10 +40,13 @@ export function inRequest<T>(requestId: string | null | undefined, work: () => T
  */
 export const requestScopeMiddleware = {
 	name: "RequestScope",
-	localAction: (next: (ctx: Context) => Promise<unknown>) => (ctx: Context) => inRequest(ctx.requestID, () => next(ctx)),
-	localEvent: (next: (ctx: Context) => Promise<unknown>) => (ctx: Context) => inRequest(ctx.requestID, () => next(ctx)),
-	localChannel: (next: (payload: unknown, raw: unknown) => Promise<unknown>) => (payload: { requestId?: string } | null, raw: unknown) =>
-		inRequest(payload?.requestId, () => next(payload, raw))
+	localAction: (next: (ctx: Context) => Promise<unknown>) => (ctx: Context) => inRequest(ctx.requestID, () => next(ctx), ctx),
+	localEvent: (next: (ctx: Context) => Promise<unknown>) => (ctx: Context) => inRequest(ctx.requestID, () => next(ctx), ctx),
+	// A durable event's handler: in its request's scope, and in a span of its trace when tracing is on.
+	localChannel(this: ServiceBroker, next: (payload: unknown, raw: unknown) => Promise<unknown>, chan: { name: string; group?: string }) {
+		return (payload: { requestId?: string; spanId?: string } | null, raw: unknown) =>
+			inRequest(payload?.requestId, () => channelSpan(this, chan.name, chan.group ?? "", payload, () => next(payload, raw)));
+	}
 } as unknown as Middleware;
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
@@ -57,7 +65,10 @@ export function loggerOptions(format: "json" | "pretty", level: string, destinat
 		messageKey: "message",
 		timestamp: pino.stdTimeFunctions.isoTime,
 		formatters: { level: label => ({ level: label }) },
-		mixin: () => ({ ...requestScope.getStore() })
+		mixin: () => {
+			const scope = requestScope.getStore();
+			return scope ? { requestId: scope.requestId, traceId: scope.traceId } : {};
+		}
 	};
 	// stdout unless a test gives its own stream.
 	const root = destination ? pino(options, destination) : pino(options);

@@ -6,6 +6,7 @@
  * The generic moleculer-db actions (find, list, create, update…) are switched off: they accept raw query
  * objects and write every param they get. Services expose their own actions with strict params instead.
  */
+import { tracedStore } from "../lib/traced-store";
 import { v7 as uuidv7 } from "uuid";
 import DbService from "moleculer-db";
 import type { Context, Service, ServiceSchema } from "moleculer";
@@ -83,6 +84,7 @@ export function DbMixin(options: DbMixinOptions): Partial<ServiceSchema> {
 			// A fresh adapter per service instance (moleculer-db's own `created` ran first, as a mixin), so
 			// several brokers in one process never share a store connection.
 			this.adapter = createAdapter(configOf(this.broker), collection);
+			if (this.broker.isTracingEnabled()) this.adapter = tracedStore(this.adapter, collection);
 			(this.adapter as any).init(this.broker, this);
 			this.stores = {};
 		},

@@ -46,7 +46,8 @@ interface OutboxEntry<C extends ChannelName = ChannelName> {
 
 /** The payload every order event carries; `requestId` of the request it comes from (default: the checkout's). */
 function orderEvent(order: Record<string, any>, requestId: string | undefined = order.requestId): OrderEvent {
-	return { orderId: order._id, customerId: order.customerId, customerEmail: order.customerEmail, items: orderLines(order.items), total: order.total, currency: order.currency, requestId };
+	const spanId = requestScope.getStore()?.ctx?.span?.id;
+	return { orderId: order._id, customerId: order.customerId, customerEmail: order.customerEmail, items: orderLines(order.items), total: order.total, currency: order.currency, requestId, ...(spanId && { spanId }) };
 }
 
 export const OrderSagaMixin: Partial<ServiceSchema> = {

@@ -6,6 +6,7 @@
 import { PassThrough } from "node:stream";
 import { ServiceBroker, type Context } from "moleculer";
 import { inRequest, loggerOptions, requestScopeMiddleware } from "../../lib/logging";
+import { traceIdOf } from "../../lib/tracing";
 import { ConfigError, loadConfig } from "../../lib/config";
 
 describe("JSON logs", () => {
@@ -35,7 +36,7 @@ describe("JSON logs", () => {
 	it("writes one object per line with the request id of the action and of the events it emits", async () => {
 		await broker.call("greeter.hello", {}, { requestID: "req-42" });
 		const hello = find("hello");
-		expect(hello).toEqual({ level: "info", time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), nodeID: "log-node", service: "greeter", message: "hello", requestId: "req-42" });
+		expect(hello).toEqual({ level: "info", time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), nodeID: "log-node", service: "greeter", message: "hello", requestId: "req-42", traceId: traceIdOf("req-42") });
 		expect(find("was greeted")).toMatchObject({ service: "greeter", requestId: "req-42" });
 	});
 
@@ -56,5 +57,14 @@ describe("JSON logs", () => {
 		expect(loadConfig({ LOG_FORMAT: "json" }).logFormat).toBe("json");
 		expect(() => loadConfig({ LOG_FORMAT: "xml" })).toThrow(ConfigError);
 		expect(() => loadConfig({ LOG_FORMAT: "xml" })).toThrow(/LOG_FORMAT/);
+	});
+});
+
+describe("trace ids", () => {
+	it("are a UUID request id without dashes, and 32 hex digits of a hash for any other request id", () => {
+		expect(traceIdOf("0F8FAD5B-D9CB-469F-A165-70867728950E")).toBe("0f8fad5bd9cb469fa16570867728950e");
+		expect(traceIdOf("logs-1")).toMatch(/^[0-9a-f]{32}$/);
+		expect(traceIdOf("logs-1")).toBe(traceIdOf("logs-1"));
+		expect(traceIdOf("logs-1")).not.toBe(traceIdOf("logs-2"));
 	});
 });
