@@ -4,11 +4,15 @@
  * the errors each route answers) and each action's params schema (fastest-validator rules, read from the
  * broker's registry, so the schemas of actions on other nodes are included). `GET /api/openapi.json` serves it.
  *
+ * Success bodies: the JSON Schemas of the response types (types/api-responses.ts), generated into
+ * lib/response-schemas.json by `npm run openapi:schemas` (a test fails when they are out of date).
+ *
  * Path params come from the alias (`:id` → `{id}`); the other params are the query of GET and DELETE routes
  * and the JSON body of the others. Every answer that is not a success has the error body of moleculer-web
  * (`ErrorBody`). Customer and admin routes require a bearer token (HS256 JWT from /api/auth/login).
  */
 import { ERROR_STATUS, ErrorTypes, type ErrorType } from "./errors";
+import RESPONSE_SCHEMAS from "./response-schemas.json";
 
 /** A JSON Schema (2020-12, as OpenAPI 3.1 uses it). */
 export type JsonSchema = Record<string, unknown>;
@@ -21,6 +25,7 @@ export interface OpenApiRoute {
 	access: "anonymous" | "customer" | "admin";
 	status: number;
 	errors: readonly ErrorType[];
+	response?: string;
 }
 
 /**
@@ -94,7 +99,8 @@ export function buildOpenApi(routes: readonly OpenApiRoute[], paramsOf: (action:
 			...(route.action === "orders.checkout" ? [{ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", minLength: 1, maxLength: 128 } }] : [])
 		];
 		const errors = commonErrors(route, hasParams);
-		const responses: Record<string, unknown> = { [route.status]: { description: REASONS[route.status] ?? "Success", content: { "application/json": { schema: {} } } } };
+		const success = route.response ? { $ref: `#/components/schemas/${route.response}` } : {};
+		const responses: Record<string, unknown> = { [route.status]: { description: REASONS[route.status] ?? "Success", content: { "application/json": { schema: success } } } };
 		for (const [status, types] of [...errors].sort(([a], [b]) => a - b)) {
 			responses[status] = { description: `${REASONS[status] ?? "Error"}: ${[...new Set(types)].join(", ")}`, content: { "application/json": { schema: { $ref: "#/components/schemas/ErrorBody" } } } };
 		}
@@ -115,6 +121,8 @@ export function buildOpenApi(routes: readonly OpenApiRoute[], paramsOf: (action:
 		components: {
 			securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
 			schemas: {
+				// The success bodies, generated from the TypeScript types (npm run openapi:schemas).
+				...RESPONSE_SCHEMAS,
 				ErrorBody: {
 					type: "object",
 					required: ["name", "message", "code"],

@@ -5,6 +5,7 @@
  */
 import type { Access } from "../types/meta";
 import type { ErrorType } from "../lib/errors";
+import type { ApiResponses } from "../types/api-responses";
 
 export interface Route {
 	/** HTTP method and path under /api, in moleculer-web alias form (`GET /products/:id`). */
@@ -20,30 +21,32 @@ export interface Route {
 	 * 429 rate limit, 503 service away) are added by the OpenAPI generator (lib/openapi.ts).
 	 */
 	errors: readonly ErrorType[];
+	/** The success body's type (types/api-responses.ts), for the OpenAPI document; none: any JSON. */
+	response?: keyof ApiResponses;
 }
 
 export const ROUTES: readonly Route[] = [
-	{ alias: "GET /health", action: "api.health", access: "anonymous", status: 200, errors: [] },
+	{ alias: "GET /health", action: "api.health", access: "anonymous", status: 200, errors: [], response: "Health" },
 	{ alias: "GET /openapi.json", action: "api.openapi", access: "anonymous", status: 200, errors: [] },
-	{ alias: "POST /auth/register", action: "customers.register", access: "anonymous", status: 201, errors: ["EMAIL_TAKEN"] },
-	{ alias: "POST /auth/login", action: "customers.login", access: "anonymous", status: 200, errors: ["INVALID_CREDENTIALS", "TOO_MANY_LOGIN_ATTEMPTS"] },
-	{ alias: "GET /customers/me", action: "customers.me", access: "customer", status: 200, errors: ["CUSTOMER_NOT_FOUND"] },
-	{ alias: "PATCH /customers/me", action: "customers.updateMe", access: "customer", status: 200, errors: ["CUSTOMER_NOT_FOUND"] },
-	{ alias: "GET /products", action: "products.list", access: "anonymous", status: 200, errors: [] },
-	{ alias: "GET /products/:id", action: "products.get", access: "anonymous", status: 200, errors: ["PRODUCT_NOT_FOUND"] },
-	{ alias: "POST /products", action: "products.create", access: "admin", status: 201, errors: ["SKU_TAKEN"] },
-	{ alias: "POST /products/import", action: "products.import", access: "admin", status: 200, errors: [] },
-	{ alias: "PATCH /products/:id", action: "products.update", access: "admin", status: 200, errors: ["PRODUCT_NOT_FOUND", "SKU_TAKEN", "STOCK_BELOW_RESERVED", "STOCK_BUSY"] },
-	{ alias: "DELETE /products/:id", action: "products.remove", access: "admin", status: 200, errors: ["PRODUCT_NOT_FOUND"] },
-	{ alias: "GET /cart", action: "carts.get", access: "customer", status: 200, errors: [] },
-	{ alias: "POST /cart/items", action: "carts.addItem", access: "customer", status: 200, errors: ["PRODUCT_NOT_FOUND", "INSUFFICIENT_STOCK", "CURRENCY_MISMATCH", "CART_BUSY", "LINE_QUANTITY_LIMIT", "CART_FULL"] },
-	{ alias: "PATCH /cart/items/:productId", action: "carts.updateItem", access: "customer", status: 200, errors: ["CART_ITEM_NOT_FOUND", "PRODUCT_NOT_FOUND", "INSUFFICIENT_STOCK", "CURRENCY_MISMATCH", "CART_BUSY", "LINE_QUANTITY_LIMIT"] },
-	{ alias: "DELETE /cart/items/:productId", action: "carts.removeItem", access: "customer", status: 200, errors: ["CART_BUSY"] },
-	{ alias: "DELETE /cart", action: "carts.clear", access: "customer", status: 200, errors: ["CART_BUSY"] },
-	{ alias: "POST /orders", action: "orders.checkout", access: "customer", status: 201, errors: ["PAYMENT_DECLINED", "INSUFFICIENT_STOCK", "CHECKOUT_IN_PROGRESS", "CURRENCY_MISMATCH", "EMPTY_CART", "INVALID_PAYMENT_TOKEN", "IDEMPOTENCY_KEY_REUSED"] },
-	{ alias: "GET /orders", action: "orders.list", access: "customer", status: 200, errors: [] },
-	{ alias: "GET /orders/:id", action: "orders.get", access: "customer", status: 200, errors: ["ORDER_NOT_FOUND"] },
-	{ alias: "POST /orders/:id/cancel", action: "orders.cancel", access: "customer", status: 200, errors: ["ORDER_NOT_FOUND", "ORDER_NOT_CANCELLABLE"] }
+	{ alias: "POST /auth/register", action: "customers.register", access: "anonymous", status: 201, errors: ["EMAIL_TAKEN"], response: "Session" },
+	{ alias: "POST /auth/login", action: "customers.login", access: "anonymous", status: 200, errors: ["INVALID_CREDENTIALS", "TOO_MANY_LOGIN_ATTEMPTS"], response: "Session" },
+	{ alias: "GET /customers/me", action: "customers.me", access: "customer", status: 200, errors: ["CUSTOMER_NOT_FOUND"], response: "Customer" },
+	{ alias: "PATCH /customers/me", action: "customers.updateMe", access: "customer", status: 200, errors: ["CUSTOMER_NOT_FOUND"], response: "Customer" },
+	{ alias: "GET /products", action: "products.list", access: "anonymous", status: 200, errors: [], response: "ProductPage" },
+	{ alias: "GET /products/:id", action: "products.get", access: "anonymous", status: 200, errors: ["PRODUCT_NOT_FOUND"], response: "Product" },
+	{ alias: "POST /products", action: "products.create", access: "admin", status: 201, errors: ["SKU_TAKEN"], response: "Product" },
+	{ alias: "POST /products/import", action: "products.import", access: "admin", status: 200, errors: [], response: "ImportResult" },
+	{ alias: "PATCH /products/:id", action: "products.update", access: "admin", status: 200, errors: ["PRODUCT_NOT_FOUND", "SKU_TAKEN", "STOCK_BELOW_RESERVED", "STOCK_BUSY"], response: "Product" },
+	{ alias: "DELETE /products/:id", action: "products.remove", access: "admin", status: 200, errors: ["PRODUCT_NOT_FOUND"], response: "Product" },
+	{ alias: "GET /cart", action: "carts.get", access: "customer", status: 200, errors: [], response: "PricedCart" },
+	{ alias: "POST /cart/items", action: "carts.addItem", access: "customer", status: 200, errors: ["PRODUCT_NOT_FOUND", "INSUFFICIENT_STOCK", "CURRENCY_MISMATCH", "CART_BUSY", "LINE_QUANTITY_LIMIT", "CART_FULL"], response: "PricedCart" },
+	{ alias: "PATCH /cart/items/:productId", action: "carts.updateItem", access: "customer", status: 200, errors: ["CART_ITEM_NOT_FOUND", "PRODUCT_NOT_FOUND", "INSUFFICIENT_STOCK", "CURRENCY_MISMATCH", "CART_BUSY", "LINE_QUANTITY_LIMIT"], response: "PricedCart" },
+	{ alias: "DELETE /cart/items/:productId", action: "carts.removeItem", access: "customer", status: 200, errors: ["CART_BUSY"], response: "PricedCart" },
+	{ alias: "DELETE /cart", action: "carts.clear", access: "customer", status: 200, errors: ["CART_BUSY"], response: "PricedCart" },
+	{ alias: "POST /orders", action: "orders.checkout", access: "customer", status: 201, errors: ["PAYMENT_DECLINED", "INSUFFICIENT_STOCK", "CHECKOUT_IN_PROGRESS", "CURRENCY_MISMATCH", "EMPTY_CART", "INVALID_PAYMENT_TOKEN", "IDEMPOTENCY_KEY_REUSED"], response: "Order" },
+	{ alias: "GET /orders", action: "orders.list", access: "customer", status: 200, errors: [], response: "OrderPage" },
+	{ alias: "GET /orders/:id", action: "orders.get", access: "customer", status: 200, errors: ["ORDER_NOT_FOUND"], response: "Order" },
+	{ alias: "POST /orders/:id/cancel", action: "orders.cancel", access: "customer", status: 200, errors: ["ORDER_NOT_FOUND", "ORDER_NOT_CANCELLABLE"], response: "Order" }
 ];
 
 /** The services the routes call (the gateway's `dependencies`: it opens its port only once each has a node). */

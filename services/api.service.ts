@@ -14,6 +14,7 @@ import { ResponseCache, cacheKey, captureAnswer, catalogVersion, sendCached, typ
 import { verifyToken } from "../lib/jwt";
 import { inRequest } from "../lib/logging";
 import { buildOpenApi, type JsonSchema } from "../lib/openapi";
+import { isDocsPath, serveDocs } from "../lib/api-docs";
 import { countMetric, observeSeconds } from "../lib/business-metrics";
 import { AuthRequiredError, ErrorTypes, ForbiddenError, InvalidTokenError, ServiceUnavailableError } from "../lib/errors";
 import { ACCESS_BY_ACTION, ROUTED_SERVICES, ROUTES } from "./api.routes";
@@ -193,6 +194,11 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 				if (this.broker.isMetricsEnabled()) {
 					const started = process.hrtime.bigint();
 					res.once("finish", () => this.countRequest(req, res, Number(process.hrtime.bigint() - started) / 1e9));
+				}
+				// The documentation page (lib/api-docs.ts): static files with a CSP of their own.
+				if (isDocsPath(req.url)) {
+					res.setHeader("X-Request-Id", requestId);
+					return void this.headers(req, res, () => serveDocs(req, res));
 				}
 				const key = cacheKey(req.method, req.url, req.headers.authorization, req.headers.origin);
 				if (key) return void this.serveCatalog(req, res, key, next);

@@ -16,7 +16,7 @@ import { client } from "../http/client";
 import { deleteStreams, startTestCluster, waitFor } from "./support";
 
 const ROOT = path.resolve(__dirname, "../..");
-const OBS = path.join(ROOT, "observability");
+const OBS = path.join(ROOT, "k8s/base/observability");
 const PROMETHEUS = "/usr/bin/prometheus";
 const PROMTOOL = "/usr/bin/promtool";
 

@@ -71,8 +71,12 @@ const deploymentOf = (o: OverlayName, type: string): IDeployment => {
 	expect(found).toHaveLength(1);
 	return found[0];
 };
+/** The generated observability ConfigMaps (dashboard, alert rules): not node settings. */
+const OBSERVABILITY_MAPS = ["shop-grafana-dashboard", "shop-prometheus-rules"];
+/** The ConfigMaps of node settings (every one but the observability ones). */
+const settingsMaps = (objects: K8sObject[]) => ofKind<ConfigMap>(objects, "ConfigMap").filter(m => !OBSERVABILITY_MAPS.includes(m.metadata?.name ?? ""));
 const configData = (o: OverlayName): Record<string, string> => {
-	const maps = ofKind<ConfigMap>(rendered[o], "ConfigMap");
+	const maps = settingsMaps(rendered[o]);
 	expect(maps).toHaveLength(1);
 	return maps[0].data ?? {};
 };
@@ -119,6 +123,18 @@ describe("test renderer (kustomize subset)", () => {
 
 	it("finds the node types in services/", () => {
 		expect(NODE_TYPES).toEqual(expect.arrayContaining(["api", "customers", "products", "carts", "orders", "payments", "notifications"]));
+	});
+});
+
+describe("observability ConfigMaps", () => {
+	it("render the Grafana dashboard and the alert rules from the files compose mounts, labelled for discovery", () => {
+		const maps = ofKind<ConfigMap>(rendered.base, "ConfigMap");
+		const dashboard = maps.find(m => m.metadata?.name === "shop-grafana-dashboard");
+		expect(dashboard?.metadata?.labels).toEqual({ grafana_dashboard: "1" });
+		expect(dashboard?.data?.["shop-dashboard.json"]).toBe(fs.readFileSync(path.join(ROOT, "k8s/base/observability/grafana/shop-dashboard.json"), "utf8"));
+		expect(JSON.parse(dashboard!.data!["shop-dashboard.json"]).panels.length).toBeGreaterThan(10);
+		expect(maps.find(m => m.metadata?.name === "shop-prometheus-rules")?.data?.["alerts.yml"]).toContain("alert: ShopHighErrorRate");
+		for (const overlay of ["dev", "prod"] as const) expect(ofKind<ConfigMap>(rendered[overlay], "ConfigMap").map(m => m.metadata?.name)).toEqual(expect.arrayContaining(["shop-grafana-dashboard", "shop-prometheus-rules"]));
 	});
 });
 
@@ -231,7 +247,7 @@ describe.each(Object.keys(DIRS) as OverlayName[])("k8s %s", overlay => {
 			expect(data).toHaveProperty(key);
 		}
 		for (const key of ["HEALTH_PORT", "METRICS_PORT", "PORT", "ORDER_RECOVERY_AFTER"]) expect(data[key]).toMatch(/^[1-9]\d*$/);
-		const configName = ofKind<ConfigMap>(objects, "ConfigMap")[0].metadata?.name;
+		const configName = settingsMaps(objects)[0].metadata?.name;
 		for (const d of deployments(overlay)) {
 			const refs = nodeContainer(d).envFrom ?? [];
 			expect(refs.map(r => r.configMapRef?.name ?? r.secretRef?.name)).toEqual([configName, "moleculer-shop-secrets"]);

@@ -27,7 +27,7 @@ interface Target {
 	labelSelector?: string;
 }
 
-const KUSTOMIZATION_KEYS = new Set(["apiVersion", "kind", "resources", "namespace", "images", "patches"]);
+const KUSTOMIZATION_KEYS = new Set(["apiVersion", "kind", "resources", "namespace", "images", "patches", "configMapGenerator", "generatorOptions"]);
 const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding", "StorageClass", "PersistentVolume"]);
 
 export function isObject(value: unknown): value is JsonObject {
@@ -216,6 +216,26 @@ function stringList(value: Json | undefined, what: string): string[] {
 }
 
 /** Renders the kustomization in `dir` (a base or an overlay) to its list of objects. */
+/**
+ * The ConfigMaps of `configMapGenerator` (`name`, `files` as paths or `key=path`, `options.labels`), as
+ * kustomize builds them with `generatorOptions.disableNameSuffixHash: true` (the only form supported here).
+ */
+function generatedConfigMaps(dir: string, kustomization: Record<string, unknown>): K8sObject[] {
+	const generators = (kustomization.configMapGenerator ?? []) as { name: string; files?: string[]; options?: { labels?: Record<string, string> } }[];
+	if (generators.length && (kustomization.generatorOptions as { disableNameSuffixHash?: boolean } | undefined)?.disableNameSuffixHash !== true) {
+		throw new Error(`${dir}: configMapGenerator needs generatorOptions.disableNameSuffixHash: true in the test renderer`);
+	}
+	return generators.map(generator => {
+		const data = Object.fromEntries(
+			(generator.files ?? []).map(entry => {
+				const [key, file] = entry.includes("=") ? entry.split("=") : [path.basename(entry), entry];
+				return [key, fs.readFileSync(path.resolve(dir, file), "utf8")];
+			})
+		);
+		return { apiVersion: "v1", kind: "ConfigMap", metadata: { name: generator.name, ...(generator.options?.labels && { labels: generator.options.labels }) }, data } as unknown as K8sObject;
+	});
+}
+
 export function render(dir: string): K8sObject[] {
 	const kustomization = readKustomization(dir);
 	let objects: K8sObject[] = [];
@@ -224,6 +244,8 @@ export function render(dir: string): K8sObject[] {
 		if (fs.statSync(full).isDirectory()) objects.push(...render(full));
 		else objects.push(...loadYamlFile(full).map(doc => asK8sObject(doc, full)));
 	}
+
+	objects.push(...generatedConfigMaps(dir, kustomization));
 
 	const patches = kustomization.patches ?? [];
 	if (!Array.isArray(patches)) throw new Error(`${dir}: patches must be a list`);

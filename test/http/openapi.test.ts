@@ -14,6 +14,8 @@ import { startBroker } from "../helpers";
 import { client } from "./client";
 import { ROUTES } from "../../services/api.routes";
 import * as Errors from "../../lib/errors";
+import fs from "node:fs";
+import { SCHEMAS_FILE, responseSchemas } from "../../scripts/openapi-schemas";
 
 describe("the OpenAPI document", () => {
 	let broker: ServiceBroker;
@@ -27,6 +29,7 @@ describe("the OpenAPI document", () => {
 		const res = await http("GET", "/openapi.json");
 		expect(res.status).toBe(200);
 		doc = res.body;
+		ajv.addSchema({ $id: "openapi", components: doc.components });
 	});
 	afterAll(() => broker.stop());
 
@@ -54,7 +57,9 @@ describe("the OpenAPI document", () => {
 			if (options.body !== undefined) expect({ path, valid: ajv.validate(operation.requestBody.content["application/json"].schema, options.body), errors: ajv.errors }).toMatchObject({ valid: true });
 			const res = await http(method, path, options);
 			expect(`${method} ${template} ${res.status}: ${Object.keys(operation.responses).includes(String(res.status))}`).toBe(`${method} ${template} ${res.status}: true`);
-			if (res.status >= 400) expect(ajv.validate(doc.components.schemas.ErrorBody, res.body)).toBe(true);
+			const schema = operation.responses[String(res.status)].content["application/json"].schema;
+			const valid = ajv.validate(schema.$ref ? { $ref: `openapi${schema.$ref}` } : schema, res.body);
+			expect({ answer: `${method} ${template} ${res.status}`, valid, errors: ajv.errors }).toMatchObject({ valid: true });
 			checked.push(`${method} ${template} ${res.status}`);
 			return res;
 		};
@@ -75,6 +80,11 @@ describe("the OpenAPI document", () => {
 		expect(checked).toHaveLength(13);
 	});
 
+	it("has success schemas as fresh as the TypeScript types they come from (npm run openapi:schemas)", () => {
+		expect(responseSchemas()).toEqual(JSON.parse(fs.readFileSync(SCHEMAS_FILE, "utf8")));
+		expect(doc.paths["/api/orders"].post.responses["201"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Order" });
+	}, 60_000);
+
 	it("gives each error type the status its class answers", () => {
 		type ErrorClass = new (...args: unknown[]) => Error & { code: number; type: string };
 		const samples = (Object.values(Errors) as unknown[]).filter(value => typeof value === "function" && /Error$/.test(value.name) && value !== Errors.ShopErrorRegenerator) as ErrorClass[];
@@ -83,5 +93,29 @@ describe("the OpenAPI document", () => {
 			const err = new ErrorClass("x", "y", 1);
 			expect(`${err.type} ${err.code}`).toBe(`${err.type} ${Errors.ERROR_STATUS[err.type as Errors.ErrorType]}`);
 		}
+	});
+});
+
+describe("the documentation page", () => {
+	let broker: ServiceBroker;
+	let base: string;
+	beforeAll(async () => {
+		broker = await startBroker(["api", "customers", "products", "carts", "orders", "payments"]);
+		base = `http://127.0.0.1:${((broker.getLocalService("api") as any).server.address() as AddressInfo).port}/api`;
+	});
+	afterAll(() => broker.stop());
+
+	it("serves Swagger UI from the shop itself, scripts from its own origin only", async () => {
+		const page = await fetch(`${base}/docs`);
+		expect(page.status).toBe(200);
+		const html = await page.text();
+		expect(html).toContain('<script src="/api/docs/swagger-ui-bundle.js"></script>');
+		expect(html).not.toMatch(/<script>|https?:\/\//);
+		expect(page.headers.get("content-security-policy")).toMatch(/script-src 'self';/);
+		for (const file of ["swagger-ui-bundle.js", "swagger-ui.css", "start.js"]) expect((await fetch(`${base}/docs/${file}`)).status).toBe(200);
+		expect(await (await fetch(`${base}/docs/start.js`)).text()).toContain('url: "/api/openapi.json"');
+		// The API keeps its own policy.
+		expect((await fetch(`${base}/health`)).headers.get("content-security-policy")).toMatch(/default-src 'none'/);
+		expect((await fetch(`${base}/docs`, { method: "POST" })).status).toBe(405);
 	});
 });
