@@ -71,13 +71,18 @@ export function tracingOptions(endpoint: string | null): BrokerOptions["tracing"
 export async function withSpan<T>(ctx: Context | undefined, name: string, tags: Record<string, unknown>, work: () => Promise<T>): Promise<T> {
 	if (!ctx?.span || !ctx.broker.isTracingEnabled()) return work();
 	const span = ctx.startSpan(name, { tags });
+	return inSpan(span, () => ctx.finishSpan(span), work);
+}
+
+/** Runs `work`, marking `span` failed if it throws, and `finish`es the span either way. */
+async function inSpan<T>(span: Span, finish: () => void, work: () => Promise<T>): Promise<T> {
 	try {
 		return await work();
 	} catch (err) {
 		span.setError(err as Error);
 		throw err;
 	} finally {
-		ctx.finishSpan(span);
+		finish();
 	}
 }
 
@@ -88,12 +93,5 @@ export async function withSpan<T>(ctx: Context | undefined, name: string, tags: 
 export async function channelSpan<T>(broker: ServiceBroker, channel: string, service: string, event: { requestId?: string; spanId?: string } | null, work: () => Promise<T>): Promise<T> {
 	if (!broker.isTracingEnabled() || !event?.requestId) return work();
 	const span = broker.tracer.startSpan(`channel ${channel}`, { traceID: event.requestId, parentID: event.spanId ?? null, type: "channel", tags: { channel, service } } as never);
-	try {
-		return await work();
-	} catch (err) {
-		span.setError(err as Error);
-		throw err;
-	} finally {
-		span.finish();
-	}
+	return inSpan(span, () => span.finish(), work);
 }
