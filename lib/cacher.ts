@@ -11,8 +11,42 @@ import { Cachers, type BrokerOptions, type ServiceBroker } from "moleculer";
 /** Cached reads expire after this many seconds even if no write cleaned them. */
 export const CACHE_TTL_SECONDS = 300;
 
-/** ioredis connection options for a redis:// or rediss:// URL (user, password, db, TLS taken from it). */
+/** `redis+sentinel://[[user]:password@]sentinel1:26379,sentinel2:26379/<master name>[/<db>]`. */
+const SENTINEL_URL = /^redis\+sentinel:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/]+)\/([^/?]+)(?:\/(\d+))?$/;
+
+/** Whether CACHER names a Redis: redis://, rediss:// or redis+sentinel://. */
+export function isRedisUrl(url: string): boolean {
+	return /^(rediss?|redis\+sentinel):\/\//.test(url);
+}
+
+/** The host:port list of a Redis URL, without credentials (for log lines). */
+export function redisAddress(url: string): string {
+	return url.replace(/^[a-z+]+:\/\//i, "").replace(/^[^@/]*@/, "").split(/[/?]/)[0];
+}
+
+/**
+ * ioredis connection options for a Redis URL: redis:// or rediss:// (user, password, db, TLS taken from it),
+ * or redis+sentinel:// (see SENTINEL_URL): ioredis asks the Sentinels for the primary of the named master and
+ * follows it through a failover (`failoverDetector`: it learns of the switch from the Sentinels at once instead
+ * of when the old primary stops answering). The password is the data nodes' and the Sentinels'.
+ */
 export function redisOptions(url: string): Record<string, unknown> {
+	const sentinel = SENTINEL_URL.exec(url);
+	if (sentinel) {
+		const [, username, password, hosts, name, db] = sentinel;
+		const secret = password ? decodeURIComponent(password) : undefined;
+		return {
+			sentinels: hosts.split(",").map(entry => ({ host: entry.split(":")[0], port: Number(entry.split(":")[1] || 26379) })),
+			name: decodeURIComponent(name),
+			username: username ? decodeURIComponent(username) : undefined,
+			password: secret,
+			sentinelPassword: secret,
+			db: Number(db ?? 0),
+			failoverDetector: true,
+			sentinelRetryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
+			...commonRedisOptions()
+		};
+	}
 	const parsed = new URL(url);
 	return {
 		host: parsed.hostname,
@@ -21,6 +55,13 @@ export function redisOptions(url: string): Record<string, unknown> {
 		password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
 		db: Number(parsed.pathname.slice(1) || 0),
 		tls: parsed.protocol === "rediss:" ? {} : undefined,
+		...commonRedisOptions()
+	};
+}
+
+/** What every Redis connection of the shop does (see the file's comment). */
+function commonRedisOptions(): Record<string, unknown> {
+	return {
 		enableOfflineQueue: false,
 		// Commands issued in the same tick go out as one pipeline: the gateway asks for the catalog version and
 		// counts a rate limit on every cached read, one round trip for many requests.
@@ -42,8 +83,7 @@ export class ResilientRedisCacher extends Cachers.Redis {
 	/** `url`: redis://[user:password@]host:port[/db]; `ttl` in seconds. */
 	constructor(url: string, options: { ttl?: number; prefix?: string } = {}) {
 		super({ ...options, redis: redisOptions(url) });
-		const parsed = new URL(url);
-		this.address = `${parsed.hostname}:${parsed.port || 6379}`;
+		this.address = redisAddress(url);
 	}
 
 	override init(broker: ServiceBroker): void {
@@ -108,12 +148,13 @@ export class ResilientRedisCacher extends Cachers.Redis {
 }
 
 /**
- * The cacher CACHER names: "Memory" (per node, entries cloned on read) or a redis:// URL (shared; keys start
+ * The cacher CACHER names: "Memory" (per node, entries cloned on read) or a Redis URL (redis://, rediss://,
+ * redis+sentinel://; shared; keys start
  * with "MOL-<namespace>-", so clusters sharing a Redis never collide). `ttl` in seconds.
  * @throws Error for any other value, so a typo stops the node at start instead of running uncached.
  */
 export function createCacher(cacher: string, ttl = CACHE_TTL_SECONDS): BrokerOptions["cacher"] {
-	if (/^rediss?:\/\//.test(cacher)) return new ResilientRedisCacher(cacher, { ttl });
-	if (cacher !== "Memory") throw new Error(`CACHER must be "Memory" or a redis:// URL, got "${cacher}"`);
+	if (isRedisUrl(cacher)) return new ResilientRedisCacher(cacher, { ttl });
+	if (cacher !== "Memory") throw new Error(`CACHER must be "Memory", a redis:// URL or a redis+sentinel:// URL, got "${cacher}"`);
 	return { type: "Memory", options: { ttl, clone: true } };
 }

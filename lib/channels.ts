@@ -47,6 +47,26 @@ export class ShopNatsAdapter extends (Adapters.NATS as typeof NatsAdapter) {
 		}
 	}
 
+	/**
+	 * Creates the stream as the adapter does, then reconciles the replica count of a stream that already
+	 * existed with another (NATS_STREAM_REPLICAS changed, or a single server became a cluster): the stream is
+	 * updated, or one warning says why it could not be.
+	 */
+	async createStream(name: string, subjects: string[], options: object) {
+		// Not in the adapter's type declarations, but a method of its class (src/adapters/nats.js).
+		const created = await ((Adapters.NATS as unknown as { prototype: object }).prototype as unknown as { createStream(n: string, s: string[], o: object): Promise<unknown> }).createStream.call(this, name, subjects, options);
+		const wanted = (this as unknown as { opts: { nats: { streamConfig: { num_replicas?: number } } } }).opts.nats.streamConfig.num_replicas ?? 1;
+		const manager = (this as unknown as { manager: { streams: { info(n: string): Promise<{ config: Record<string, unknown> & { num_replicas: number } }>; update(n: string, c: object): Promise<unknown> } } }).manager;
+		const info = await manager.streams.info(name).catch(() => null);
+		if (info && info.config.num_replicas !== wanted) {
+			await manager.streams.update(name, { ...info.config, num_replicas: wanted }).then(
+				() => this.logger.info(`Stream ${name}: replicas ${info.config.num_replicas} → ${wanted} (NATS_STREAM_REPLICAS).`),
+				(err: Error) => this.logger.warn(`Stream ${name} has ${info.config.num_replicas} replicas, NATS_STREAM_REPLICAS asks ${wanted}: ${err.message}.`)
+			);
+		}
+		return created;
+	}
+
 	override async moveToDeadLetter(chan: Parameters<NatsAdapter["moveToDeadLetter"]>[0], message: Parameters<NatsAdapter["moveToDeadLetter"]>[1]) {
 		await this.publish(chan.deadLettering.queueName!, message.data, {
 			raw: true,
@@ -65,7 +85,7 @@ export function createChannelsMiddleware(config: ShopConfig): MoleculerMiddlewar
 				...common,
 				nats: {
 					url: config.transporter,
-					streamConfig: { max_age: 7 * 24 * 3600 * SECOND_NS },
+					streamConfig: { max_age: 7 * 24 * 3600 * SECOND_NS, num_replicas: config.natsStreamReplicas },
 					consumerOptions: { config: { deliver_policy: "all", ack_wait: 10 * SECOND_NS } }
 				}
 			})

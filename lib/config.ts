@@ -29,6 +29,11 @@ export interface ShopConfig {
 	logLevel: string;
 	/** LOG_FORMAT: "json" (one JSON object per line; default when stdout is not a terminal) or "pretty". */
 	logFormat: "json" | "pretty";
+	/**
+	 * Replicas of the JetStream streams of durable events (NATS_STREAM_REPLICAS, default 1: one NATS server;
+	 * 3 with a 3-server cluster, so losing a server loses no event). At most the cluster's size.
+	 */
+	natsStreamReplicas: number;
 	/** Where spans go (OTEL_EXPORTER_ZIPKIN_ENDPOINT, a Zipkin v2 URL); null: no tracing. */
 	zipkinEndpoint: string | null;
 	/** HS256 key for customer tokens (JWT_SECRET). */
@@ -148,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShopConfig {
 		logLevel: nonEmpty(env.LOGLEVEL) ?? "info",
 		logFormat,
 		zipkinEndpoint: nonEmpty(env.OTEL_EXPORTER_ZIPKIN_ENDPOINT),
+		natsStreamReplicas: integer("NATS_STREAM_REPLICAS", env.NATS_STREAM_REPLICAS, 1, 1),
 		jwtSecret: jwtSecret ?? DEV_JWT_SECRET,
 		jwtSecretIsDefault: jwtSecret == null,
 		jwtTtlSeconds: integer("JWT_TTL", env.JWT_TTL, 3600),

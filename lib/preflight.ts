@@ -4,6 +4,7 @@
  * every port it will listen on can be bound, and every store and server it needs answers within
  * START_TIMEOUT. The lines never show credentials: only host and port.
  */
+import { isRedisUrl } from "./cacher";
 import net from "node:net";
 import type { ShopConfig } from "./config";
 
@@ -119,7 +120,7 @@ export async function checkDependencies(config: ShopConfig, needs: Needs): Promi
 	const deadline = Date.now() + seconds * 1000;
 	const waits: Promise<void>[] = [];
 	if (needs.transporter && config.transporter) waits.push(waitForServer("TRANSPORTER", addressesOf(config.transporter, 4222), deadline, seconds));
-	if (needs.cacher && /^rediss?:\/\//.test(config.cacher)) waits.push(waitForServer("CACHER", addressesOf(config.cacher, 6379), deadline, seconds));
+	if (needs.cacher && isRedisUrl(config.cacher)) waits.push(waitForServer("CACHER", addressesOf(config.cacher, 6379), deadline, seconds));
 	if (needs.mongo && config.mongoUri) waits.push(waitForMongo(config.mongoUri, deadline, seconds));
 	await Promise.all(waits);
 }

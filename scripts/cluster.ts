@@ -12,6 +12,7 @@
  * /metrics on port + 2000 + k. Environment: TRANSPORTER (default nats://127.0.0.1:4222),
  * CACHER (default redis://127.0.0.1:6379), NAMESPACE (default "dev"), and everything the nodes read.
  */
+import { redisAddress } from "../lib/cacher";
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -118,8 +119,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 	const cacher = baseEnv.CACHER || "redis://127.0.0.1:6379";
 	const namespace = baseEnv.NAMESPACE || "dev";
 
-	if (!(await reachable(transporter))) throw new Error(`NATS is not reachable at ${transporter}: start it (nats-server -js) or set TRANSPORTER.`);
-	if (/^redis/.test(cacher) && !(await reachable(cacher))) throw new Error(`Redis is not reachable at ${cacher}: start it (redis-server) or set CACHER.`);
+	// TRANSPORTER may list several NATS servers (a cluster): one answering is enough.
+	if (!(await Promise.all(transporter.split(",").map(url => reachable(url)))).some(Boolean)) throw new Error(`NATS is not reachable at ${transporter}: start it (nats-server -js) or set TRANSPORTER.`);
+	if (/^redis/.test(cacher) && !(await reachable(`tcp://${redisAddress(cacher).split(",")[0]}`))) throw new Error(`Redis is not reachable at ${cacher}: start it (redis-server) or set CACHER.`);
 
 	if (store === "nedb") {
 		const shared = STORE_TYPES.filter(type => counts[type] > 1);
