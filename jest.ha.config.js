@@ -1,0 +1,11 @@
+/**
+ * Jest for `npm run test:ha` (test/ha): the shop's nodes on clustered stores on loopback (a 3-server NATS
+ * cluster, Redis with Sentinels), with servers killed mid-load. About 2 minutes; `.ci/run` runs it.
+ */
+module.exports = {
+	displayName: "ha",
+	testEnvironment: "node",
+	transform: { "^.+\\.ts$": "ts-jest" },
+	testMatch: ["<rootDir>/test/ha/**/*.test.ts"],
+	testTimeout: 300_000
+};
