@@ -4,7 +4,7 @@
  * replica and Sentinels (Debian's redis-server, `--sentinel` mode). Every server can be SIGKILLed and started
  * again on the same ports and data.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -79,6 +79,54 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
 			),
 		stop: async () => {
 			await Promise.all(servers.map(s => s.kill()));
+			fs.rmSync(dir, { recursive: true, force: true });
+		}
+	};
+}
+
+/** A Redis primary, its replica and Sentinels watching them (master name `shop`). */
+export interface RedisSentinels {
+	primary: Server;
+	replica: Server;
+	sentinels: Server[];
+	/** CACHER for the shop: redis+sentinel://<every sentinel>/shop. */
+	url: string;
+	/** The port of the primary the Sentinels name now (asked over RESP with `redis-cli`). */
+	primaryPort(): Promise<number>;
+	stop(): Promise<void>;
+}
+
+/**
+ * Starts a Redis primary and replica (nothing on disk) and `count` Sentinels with quorum 2 that declare the
+ * primary down after `downAfterMs` ms without an answer.
+ */
+export async function startRedisSentinels(count = 3, downAfterMs = 1000): Promise<RedisSentinels> {
+	const [primaryPort, replicaPort, ...sentinelPorts] = await freePorts(2 + count);
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "shop-sentinel-"));
+	const common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+	const primary = server("redis-primary", primaryPort, "redis-server", ["--port", String(primaryPort), ...common]);
+	const replica = server("redis-replica", replicaPort, "redis-server", ["--port", String(replicaPort), "--replicaof", "127.0.0.1", String(primaryPort), ...common]);
+	const sentinels = sentinelPorts.map((port, i) => {
+		// A Sentinel rewrites its configuration file: each gets its own.
+		const file = path.join(dir, `sentinel-${i + 1}.conf`);
+		fs.writeFileSync(
+			file,
+			[`port ${port}`, "bind 127.0.0.1", `dir ${dir}`, `sentinel monitor shop 127.0.0.1 ${primaryPort} 2`, `sentinel down-after-milliseconds shop ${downAfterMs}`, "sentinel failover-timeout shop 5000", "sentinel parallel-syncs shop 1", ""].join("\n")
+		);
+		return server(`sentinel-${i + 1}`, port, "redis-server", [file, "--sentinel"]);
+	});
+	await primary.start();
+	await replica.start();
+	await Promise.all(sentinels.map(s => s.start()));
+	const ask = (port: number, ...args: string[]) => new Promise<string>((resolve, reject) => execFile("redis-cli", ["-p", String(port), ...args], (err, out) => (err ? reject(err) : resolve(out))));
+	return {
+		primary,
+		replica,
+		sentinels,
+		url: `redis+sentinel://${sentinels.map(s => `127.0.0.1:${s.port}`).join(",")}/shop`,
+		primaryPort: async () => Number((await ask(sentinels[0].port, "SENTINEL", "get-master-addr-by-name", "shop")).trim().split("\n")[1]),
+		stop: async () => {
+			await Promise.all([primary, replica, ...sentinels].map(s => s.kill()));
 			fs.rmSync(dir, { recursive: true, force: true });
 		}
 	};
