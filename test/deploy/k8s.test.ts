@@ -14,6 +14,8 @@ import { Ingress, NetworkPolicy, IIngress, INetworkPolicy, INetworkPolicyPeer } 
 import { IIoK8sApimachineryPkgApisMetaV1LabelSelector as LabelSelector } from "@kubernetes-models/apimachinery/apis/meta/v1/LabelSelector";
 import { applyJson6902, isObject, Json, K8sObject, loadYamlFile, parseImage, render, strategicMerge } from "./kustomize";
 import { ConfigError, loadConfig } from "../../lib/config";
+import { addressesOf } from "../../lib/preflight";
+import { Job } from "kubernetes-models/batch/v1";
 import { DEFINITIONS, unknownFields } from "./strict-fields";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -42,7 +44,8 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
 	"policy/v1/PodDisruptionBudget": PodDisruptionBudget,
 	"autoscaling/v2/HorizontalPodAutoscaler": HorizontalPodAutoscaler,
 	"networking.k8s.io/v1/Ingress": Ingress,
-	"networking.k8s.io/v1/NetworkPolicy": NetworkPolicy
+	"networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
+	"batch/v1/Job": Job
 };
 
 function validate(object: K8sObject): void {
@@ -123,6 +126,33 @@ describe("test renderer (kustomize subset)", () => {
 
 	it("finds the node types in services/", () => {
 		expect(NODE_TYPES).toEqual(expect.arrayContaining(["api", "customers", "products", "carts", "orders", "payments", "notifications"]));
+	});
+});
+
+describe("clustered stores in the prod overlay", () => {
+	const sets = ofKind<IStatefulSet>(rendered.prod, "StatefulSet");
+	const set = (name: string) => sets.find(s => s.metadata?.name === name)!;
+
+	it("runs 3 NATS servers routed to each other, Redis ×3 with Sentinels, a 3-member MongoDB replica set, one per node", () => {
+		for (const name of DATASTORES) {
+			expect(`${name} ${set(name).spec?.replicas}`).toBe(`${name} 3`);
+			expect(podSpec(set(name)).affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.[0].topologyKey).toBe("kubernetes.io/hostname");
+			expect(ofKind<IPodDisruptionBudget>(rendered.prod, "PodDisruptionBudget").find(p => p.metadata?.name === name)?.spec?.maxUnavailable).toBe(1);
+		}
+		const nats = podSpec(set("nats")).containers[0].args!.join(" ");
+		expect(nats).toContain("-js -sd /data");
+		expect(nats).toContain("--routes nats://nats-0.nats:6222,nats://nats-1.nats:6222,nats://nats-2.nats:6222");
+		expect(podSpec(set("redis")).containers.map(c => c.name)).toEqual(["redis", "sentinel"]);
+		expect(podSpec(set("mongo")).containers[0].args).toEqual(expect.arrayContaining(["--replSet", "rs0"]));
+		expect(ofKind<K8sObject>(rendered.prod, "Job").map(j => j.metadata.name)).toEqual(["mongo-init-replica-set"]);
+		const config = configData("prod");
+		expect(loadConfig({ ...config, JWT_SECRET: "x".repeat(32) }).natsStreamReplicas).toBe(3);
+		expect(config.CACHER).toMatch(/^redis\+sentinel:\/\//);
+		expect(config.MONGO_URI).toContain("replicaSet=rs0");
+	});
+
+	it("keeps the base and dev overlay on single servers", () => {
+		for (const overlay of ["base", "dev"] as const) for (const s of ofKind<IStatefulSet>(rendered[overlay], "StatefulSet")) expect(s.spec?.replicas).toBe(1);
 	});
 });
 
@@ -315,11 +345,14 @@ describe.each(Object.keys(DIRS) as OverlayName[])("k8s %s", overlay => {
 		const nats = podSpec(sets.find(s => s.metadata?.name === "nats") as IStatefulSet).containers[0];
 		expect(nats.args?.join(" ")).toContain("-js -sd /data");
 		expect(nats.volumeMounts?.map(m => m.mountPath)).toContain("/data");
-		// TRANSPORTER, CACHER and MONGO_URI point at a Service name and port of this namespace.
+		// TRANSPORTER, CACHER and MONGO_URI point at Services of this namespace, by name (`nats`) or by a
+		// StatefulSet pod's name under its headless Service (`nats-0.nats`), and at one of their ports.
 		for (const key of ["TRANSPORTER", "CACHER", "MONGO_URI"]) {
-			const url = new URL(data[key]);
-			const service = ofKind<Service>(objects, "Service").find(s => s.metadata?.name === url.hostname);
-			expect(service?.spec?.ports?.map(p => String(p.port))).toContain(url.port);
+			for (const address of addressesOf(data[key], 0)) {
+				const [host, port] = address.split(":");
+				const service = ofKind<Service>(objects, "Service").find(s => s.metadata?.name === (host.includes(".") ? host.split(".")[1] : host));
+				expect(`${key} ${address}: ${service?.spec?.ports?.map(p => String(p.port)).includes(port)}`).toBe(`${key} ${address}: true`);
+			}
 		}
 	});
 
@@ -341,13 +374,20 @@ describe.each(Object.keys(DIRS) as OverlayName[])("k8s %s", overlay => {
 				if ((rule.from ?? []).length === 0 || (rule.from ?? []).some(fromOutside)) expect(rule.ports?.map(p => p.port)).toEqual([metricsPort]);
 			}
 		}
-		// Datastores: some policy admits the shop pods on the store's port; every rule admits shop pods only.
+		// Datastores: some policy admits the shop pods on the store's port; every rule admits pods of this
+		// namespace only: the shop's, or (prod, clustered stores) the stores' own peers and their init Job.
+		const peerNames = new Set([SHOP, ...DATASTORES, "mongo-init"]);
 		for (const set of ofKind<IStatefulSet>(objects, "StatefulSet")) {
 			const rules = allows(podLabels(set)).flatMap(p => p.spec?.ingress ?? []);
 			expect(rules.length).toBeGreaterThan(0);
+			expect(rules.some(rule => (rule.from ?? []).some(peer => peer.podSelector?.matchLabels?.["app.kubernetes.io/name"] === SHOP))).toBe(true);
 			for (const rule of rules) {
 				expect(rule.from?.length).toBeGreaterThan(0);
-				for (const peer of rule.from ?? []) expect(peer).toEqual({ podSelector: { matchLabels: { "app.kubernetes.io/name": SHOP } } });
+				for (const peer of rule.from ?? []) {
+					expect(fromOutside(peer)).toBe(false);
+					const names = [peer.podSelector?.matchLabels?.["app.kubernetes.io/name"], ...(peer.podSelector?.matchExpressions ?? []).flatMap(e => e.values ?? [])].filter(Boolean) as string[];
+					expect(names.length > 0 && names.every(name => peerNames.has(name))).toBe(true);
+				}
 			}
 			const storePort = podSpec(set).containers[0].ports?.[0].containerPort;
 			expect(rules.flatMap(r => r.ports ?? []).map(p => p.port)).toContain(storePort);

@@ -70,8 +70,9 @@ function mergeKey(listName: string, parentPath: string[]): string | null {
 		case "volumeMounts":
 			return "mountPath";
 		case "ports":
-			// Container ports merge by containerPort (Service ports, merged by port, are never patched here).
+			// Container ports merge by containerPort, Service ports by port (as kustomize does).
 			if (parentPath.includes("containers") || parentPath.includes("initContainers")) return "containerPort";
+			if (parentPath[parentPath.length - 1] === "spec") return "port";
 			throw new Error(`strategic merge of ${parentPath.join(".")}.ports is not supported`);
 		default:
 			return null;
