@@ -144,9 +144,13 @@ export function createAdapter(config: ShopConfig, collection: string): StoreAdap
 	// The unified topology reconnects after a MongoDB restart; the legacy one ends in "server instance
 	// pool was destroyed" once its reconnect attempts run out. A call fails after 5 s without a server
 	// instead of hanging 30 s, and a restarted server is seen within 2 s.
+	// Write concern "majority" (w: "majority", journaled) for every collection, orders, payments and stock
+	// movements included: on a replica set a write is acknowledged only once most members have it, so a
+	// primary that dies right after answering cannot take a paid order, a capture or a stock move with it
+	// (a rollback would undo a charge the customer was told about). On a single server it is the same as w: 1.
 	if (config.mongoUri) {
 		const ShopMongoAdapter = shopMongoAdapter();
-		return new ShopMongoAdapter(config.mongoUri, { useUnifiedTopology: true, useNewUrlParser: true, serverSelectionTimeoutMS: 5000, heartbeatFrequencyMS: 2000 }) as unknown as StoreAdapter;
+		return new ShopMongoAdapter(config.mongoUri, { useUnifiedTopology: true, useNewUrlParser: true, serverSelectionTimeoutMS: 5000, heartbeatFrequencyMS: 2000, w: "majority", j: true }) as unknown as StoreAdapter;
 	}
 	if (config.dataDir === ":memory:") return new ShopMemoryAdapter() as unknown as StoreAdapter;
 	fs.mkdirSync(config.dataDir, { recursive: true });
