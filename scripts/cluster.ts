@@ -246,7 +246,10 @@ if (require.main === module) {
 	(async () => {
 		const args = parseArgs(process.argv.slice(2));
 		const port = args.port ?? Number(process.env.PORT || 3000);
-		cluster = await startCluster({ ...args, healthPortBase: port + 1000, metricsPortBase: port + 2000 });
+		// Health and metrics ports follow the gateway's (PORT + 1000 + k, PORT + 2000 + k), unless
+		// HEALTH_PORT / METRICS_PORT is 0: then the nodes open none.
+		const off = (name: string) => process.env[name] === "0";
+		cluster = await startCluster({ ...args, healthPortBase: off("HEALTH_PORT") ? undefined : port + 1000, metricsPortBase: off("METRICS_PORT") ? undefined : port + 2000 });
 		if (stopping) return;
 		const summary = NODE_TYPES.map(type => `${type}×${cluster!.nodes.filter(n => n.type === type).length}`).join(", ");
 		const health = cluster.nodes.map(n => `  ${n.nodeID}: http://localhost:${n.healthPort}/ready`).join("\n");

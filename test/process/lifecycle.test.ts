@@ -146,7 +146,9 @@ describe("stopping what npm started", () => {
 		const port = await freePort();
 		const npm = run("npm", ["run", "cluster", "--", `--port=${port}`, "--products=1"], { NAMESPACE: namespace, TRANSPORTER: NATS_URL, CACHER: REDIS_URL, HEALTH_PORT: "0", METRICS_PORT: "0" });
 		try {
-			await waitFor(() => npm.lines.some(line => line.includes("nodes up")), "the cluster to come up", 90_000);
+			await waitFor(() => npm.lines.some(line => line.includes("nodes up")), "the cluster to come up", 90_000).catch(err => {
+				throw new Error(`${err.message}\n${npm.lines.slice(-20).join("\n")}`);
+			});
 			const children = descendants(npm.child.pid!);
 			expect(children.length).toBeGreaterThanOrEqual(8);
 			npm.child.kill("SIGTERM");
