@@ -150,7 +150,7 @@ export function createAdapter(config: ShopConfig, collection: string): StoreAdap
 	// (a rollback would undo a charge the customer was told about). On a single server it is the same as w: 1.
 	if (config.mongoUri) {
 		const ShopMongoAdapter = shopMongoAdapter();
-		return new ShopMongoAdapter(config.mongoUri, { useUnifiedTopology: true, useNewUrlParser: true, serverSelectionTimeoutMS: 5000, heartbeatFrequencyMS: 2000, w: "majority", j: true }) as unknown as StoreAdapter;
+		return new ShopMongoAdapter(config.mongoUri, { useUnifiedTopology: true, useNewUrlParser: true, serverSelectionTimeoutMS: 5000, heartbeatFrequencyMS: 2000, writeConcern: { w: "majority", j: true } }) as unknown as StoreAdapter;
 	}
 	if (config.dataDir === ":memory:") return new ShopMemoryAdapter() as unknown as StoreAdapter;
 	fs.mkdirSync(config.dataDir, { recursive: true });

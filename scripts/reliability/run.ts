@@ -12,6 +12,7 @@ import { replaceBetweenMarkers } from "../bench/markdown";
 import { crashDuringCheckout } from "./crash";
 import { consumerDown, multiLineRace, raceForLastUnits, redisOutageUnderLoad, sameKeyTwenty, type Outcome } from "./scenarios";
 import { doubleSubmit, lateReservations } from "./duplicates";
+import { natsServerLoss, redisFailover } from "./ha";
 
 const COLUMNS: [keyof Outcome, string][] = [
 	["paid", "paid orders"],
@@ -69,6 +70,8 @@ async function main(): Promise<number> {
 		});
 		await run("orders killed after the reservation", () => crashDuringCheckout("after_reserve", 3));
 		await run("orders killed after the charge", () => crashDuringCheckout("after_charge", 3));
+		await run("a NATS server of three killed during checkouts", () => natsServerLoss(24));
+		await run("Redis primary killed (Sentinels)", () => redisFailover(10));
 	} finally {
 		await mongo?.stop();
 	}
