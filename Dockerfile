@@ -26,7 +26,8 @@ ENV NODE_ENV=production \
     METRICS_PORT=3030
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# Source maps of the dependencies are for debugging them, not for running the shop (about 8 MB).
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force && find node_modules -name "*.map" -delete
 COPY --from=build /app/dist ./dist
 # The official image's unprivileged user (uid 1000). No secret is baked in: JWT_SECRET and the others come
 # from the environment (Kubernetes Secrets, compose's environment).

@@ -26,9 +26,9 @@ export function redisAddress(url: string): string {
 
 /**
  * ioredis connection options for a Redis URL: redis:// or rediss:// (user, password, db, TLS taken from it),
- * or redis+sentinel:// (see SENTINEL_URL): ioredis asks the Sentinels for the primary of the named master and
- * follows it through a failover (`failoverDetector`: it learns of the switch from the Sentinels at once instead
- * of when the old primary stops answering). The password is the data nodes' and the Sentinels'.
+ * or redis+sentinel:// (see SENTINEL_URL): ioredis asks the Sentinels for the primary of the named master at
+ * each (re)connection, so it follows a failover once the Sentinels have promoted a replica. The password is
+ * the data nodes' and the Sentinels'.
  */
 export function redisOptions(url: string): Record<string, unknown> {
 	const sentinel = SENTINEL_URL.exec(url);
@@ -42,7 +42,6 @@ export function redisOptions(url: string): Record<string, unknown> {
 			password: secret,
 			sentinelPassword: secret,
 			db: Number(db ?? 0),
-			failoverDetector: true,
 			sentinelRetryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
 			...commonRedisOptions()
 		};

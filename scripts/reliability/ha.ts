@@ -34,7 +34,7 @@ export interface HaOutcome extends Outcome {
 const SHOPPER_ENV = { RATE_LIMIT: "100000", AUTH_RATE_LIMIT: "100000", LOGLEVEL: "warn", ORDER_RECOVERY_AFTER: "5", ORPHAN_SWEEP_AFTER: "10" };
 
 /** Starts `npm run cluster`'s nodes with `env`, in a namespace and database of their own. */
-async function shopOn(label: string, env: NodeJS.ProcessEnv): Promise<{ cluster: Cluster; namespace: string }> {
+async function shopOn(label: string, env: NodeJS.ProcessEnv): Promise<{ cluster: Cluster; namespace: string; logs: string[] }> {
 	const namespace = uniqueNamespace(label);
 	const logs: string[] = [];
 	const cluster = await startCluster({
@@ -44,7 +44,7 @@ async function shopOn(label: string, env: NodeJS.ProcessEnv): Promise<{ cluster:
 	}).catch(err => {
 		throw new Error(`${err.message}\n${logs.slice(-30).join("\n")}`);
 	});
-	return { cluster, namespace };
+	return { cluster, namespace, logs };
 }
 
 /** `count` customers, each with one unit of the product with the most stock in their cart. */
@@ -156,7 +156,7 @@ export async function natsServerLoss(checkouts = 24): Promise<HaOutcome> {
 export async function redisFailover(checkouts = 10): Promise<HaOutcome> {
 	const redis = await startRedisSentinels(3, 1000);
 	await waitFor(() => /master_link_status:up/.test(execFileSync("redis-cli", ["-p", String(redis.replica.port), "INFO", "replication"], { encoding: "utf8" })), "the replica to sync", 20_000);
-	const { cluster, namespace } = await shopOn("ha-redis", { TRANSPORTER: NATS_URL, CACHER: redis.url, ADMIN_EMAIL: "ops@reliability.test", ADMIN_PASSWORD: "ops-password-123", LOGIN_MAX_FAILURES: "3" }).catch(async err => {
+	const { cluster, namespace, logs } = await shopOn("ha-redis", { TRANSPORTER: NATS_URL, CACHER: redis.url, ADMIN_EMAIL: "ops@reliability.test", ADMIN_PASSWORD: "ops-password-123", LOGIN_MAX_FAILURES: "3" }).catch(async err => {
 		await redis.stop();
 		throw err;
 	});
@@ -196,7 +196,9 @@ export async function redisFailover(checkouts = 10): Promise<HaOutcome> {
 			attempts++;
 			const res = await http("POST", "/auth/login", { body: { email: `${namespace}-victim@reliability.test`, password: "wrong-password-1" } });
 			return res.status === 429 && keysIn(`shop-login-attempts:${namespace}:*`) !== "";
-		}, "login attempts counted in the new primary, and a 429", 30_000);
+		}, "login attempts counted in the new primary, and a 429", 30_000).catch(err => {
+			throw new Error(`${err.message}\n${logs.filter(line => /Lost Redis|is back|customers-1/.test(line)).slice(-20).join("\n")}`);
+		});
 		const throttleMs = Date.now() - killedAt;
 		reading = false;
 		await reader;

@@ -15,7 +15,6 @@ describe("clustered store settings", () => {
 			password: "s3cret",
 			sentinelPassword: "s3cret",
 			db: 2,
-			failoverDetector: true,
 			enableOfflineQueue: false
 		});
 		expect(redisAddress(url)).toBe("10.0.0.1:26379,10.0.0.2,10.0.0.3:26380");
