@@ -20,8 +20,6 @@ import { pino } from "pino";
 /** What a log line carries for the request being served, and the context of the action or event running. */
 export interface RequestScope {
 	requestId: string;
-	/** The trace id of the request (lib/tracing.ts `traceIdOf`), computed once per scope. */
-	traceId: string;
 	/** The context of the local action or event being run (for spans of the work it does), if any. */
 	ctx?: Context;
 }
@@ -31,7 +29,7 @@ export const requestScope = new AsyncLocalStorage<RequestScope>();
 
 /** Runs `work` inside the scope of request `requestId` (as is, when there is none), with `ctx` when given. */
 export function inRequest<T>(requestId: string | null | undefined, work: () => T, ctx?: Context): T {
-	return requestId ? requestScope.run({ requestId, traceId: traceIdOf(requestId), ctx }, work) : work();
+	return requestId ? requestScope.run({ requestId, ctx }, work) : work();
 }
 
 /**
@@ -67,7 +65,8 @@ export function loggerOptions(format: "json" | "pretty", level: string, destinat
 		formatters: { level: label => ({ level: label }) },
 		mixin: () => {
 			const scope = requestScope.getStore();
-			return scope ? { requestId: scope.requestId, traceId: scope.traceId } : {};
+			// The trace id is derived here, on the lines actually written, not on every action call.
+			return scope ? { requestId: scope.requestId, traceId: traceIdOf(scope.requestId) } : {};
 		}
 	};
 	// stdout unless a test gives its own stream.

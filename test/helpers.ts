@@ -1,5 +1,6 @@
 /** Shared test fixtures: brokers with chosen services, caller meta, and error matchers. */
 import { ServiceBroker, type BrokerOptions, type ServiceSchema } from "moleculer";
+import type { AddressInfo } from "node:net";
 import { SERVICES, type ServiceName } from "../scripts/harness";
 import { createChannelsMiddleware } from "../lib/channels";
 import { loadConfig } from "../lib/config";
@@ -59,4 +60,10 @@ export async function stopBackgroundJobs(broker: ServiceBroker, service: string)
 	const local = broker.getLocalService(service) as unknown as { timers?: Map<string, NodeJS.Timeout> };
 	await waitUntil(() => (local.timers?.size ?? 0) > 0);
 	for (const timer of local.timers!.values()) clearInterval(timer);
+}
+
+/** The /api base URL of the gateway `broker` runs (its port is chosen by the OS in tests). */
+export function gatewayUrl(broker: ServiceBroker): string {
+	const server = (broker.getLocalService("api") as unknown as { server: { address(): AddressInfo } }).server;
+	return `http://127.0.0.1:${server.address().port}/api`;
 }

@@ -6,9 +6,8 @@
  */
 import type { ServiceBroker } from "moleculer";
 import { Errors } from "moleculer";
-import type { AddressInfo } from "node:net";
 import { deleteStreams, startNode, uniqueNamespace, waitFor } from "./support";
-import { as, productInput } from "../helpers";
+import { as, gatewayUrl, productInput } from "../helpers";
 import { client } from "../http/client";
 import { ErrorTypes } from "../../lib/errors";
 import type { Product } from "../../domain/catalog";
@@ -32,7 +31,7 @@ describe("a cluster of nodes over NATS and Redis", () => {
 		});
 		Object.assign(nodes, { carts: await start("carts", ["carts"]) });
 		Object.assign(nodes, { orders: await start("orders", ["orders"]), api: await start("api", ["api"]), api2: await start("api-2", ["api"]) });
-		const gateway = (node: ServiceBroker) => client(`http://127.0.0.1:${((node.getLocalService("api") as any).server.address() as AddressInfo).port}/api`);
+		const gateway = (node: ServiceBroker) => client(gatewayUrl(node));
 		[http, http2] = [gateway(nodes.api), gateway(nodes.api2)];
 		for (const each of [http, http2]) await waitFor(async () => (await each("GET", "/health")).body.services?.length === 7, "each gateway to see all seven services");
 	});

@@ -6,11 +6,10 @@
  * status the document gives its type.
  */
 import type { ServiceBroker } from "moleculer";
-import type { AddressInfo } from "node:net";
 import SwaggerParser from "@apidevtools/swagger-parser";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
-import { startBroker } from "../helpers";
+import { gatewayUrl, startBroker } from "../helpers";
 import { client } from "./client";
 import { ROUTES } from "../../services/api.routes";
 import * as Errors from "../../lib/errors";
@@ -25,7 +24,7 @@ describe("the OpenAPI document", () => {
 
 	beforeAll(async () => {
 		broker = await startBroker(["api", "customers", "products", "carts", "orders", "payments"], { seed: true });
-		http = client(`http://127.0.0.1:${((broker.getLocalService("api") as any).server.address() as AddressInfo).port}/api`);
+		http = client(gatewayUrl(broker));
 		const res = await http("GET", "/openapi.json");
 		expect(res.status).toBe(200);
 		doc = res.body;
@@ -101,7 +100,7 @@ describe("the documentation page", () => {
 	let base: string;
 	beforeAll(async () => {
 		broker = await startBroker(["api", "customers", "products", "carts", "orders", "payments"]);
-		base = `http://127.0.0.1:${((broker.getLocalService("api") as any).server.address() as AddressInfo).port}/api`;
+		base = gatewayUrl(broker);
 	});
 	afterAll(() => broker.stop());
 

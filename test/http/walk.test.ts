@@ -4,7 +4,7 @@
  */
 import type { ServiceBroker } from "moleculer";
 import type { AddressInfo } from "node:net";
-import { startBroker } from "../helpers";
+import { gatewayUrl, startBroker } from "../helpers";
 import { client } from "./client";
 import { ErrorTypes } from "../../lib/errors";
 
@@ -170,7 +170,7 @@ describe("HTTP input the gateway refuses before any action", () => {
 	beforeAll(async () => {
 		// The gateway opens its port once every service its routes call has started.
 		broker = await startBroker(["api", "customers", "products", "carts", "orders", "payments"]);
-		base = `http://127.0.0.1:${((broker.getLocalService("api") as any).server.address() as AddressInfo).port}/api`;
+		base = gatewayUrl(broker);
 	});
 	afterAll(() => broker.stop());
 

@@ -3,8 +3,7 @@
  * and a snapshot of every store so a test can show that hostile input changed nothing.
  */
 import type { ServiceBroker } from "moleculer";
-import type { AddressInfo } from "node:net";
-import { startBroker } from "../helpers";
+import { gatewayUrl, startBroker } from "../helpers";
 import { client } from "../http/client";
 import { createApiService } from "../../services/api.service";
 import { loadConfig, type ShopConfig } from "../../lib/config";
@@ -28,7 +27,7 @@ export async function startSecurityShop(overrides: Partial<ShopConfig> = {}): Pr
 	delete process.env.ADMIN_PASSWORD;
 	broker.createService(createApiService({ ...loadConfig(), ...overrides }));
 	await broker.waitForServices(["api"]);
-	const base = `http://127.0.0.1:${((broker.getLocalService("api") as any).server.address() as AddressInfo).port}/api`;
+	const base = gatewayUrl(broker);
 	const http = client(base);
 	const register = async (email: string) => (await http("POST", "/auth/register", { body: { email, password: "password-123", name: email } })).body;
 	const a = await register("a@security.test");
