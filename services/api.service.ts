@@ -4,6 +4,7 @@
  * `{ name, message, code, type, data }` with HTTP status = code; 5xx bodies never carry internal messages
  * in production. Every response carries security headers and an X-Request-Id; requests are rate-limited
  * per client address (stricter on /api/auth), bodies are capped at 64 KB, and CORS allows only CORS_ORIGINS.
+ * Outside /api it serves the storefront at `/` (web/, lib/web-assets.ts) and nothing else.
  */
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Context, Service, ServiceSchema } from "moleculer";
@@ -15,6 +16,7 @@ import { verifyToken } from "../lib/jwt";
 import { inRequest } from "../lib/logging";
 import { buildOpenApi, type JsonSchema } from "../lib/openapi";
 import { isDocsPath, serveDocs } from "../lib/api-docs";
+import { STOREFRONT_PAGES, WebAssets } from "../lib/web-assets";
 import { countMetric, observeSeconds } from "../lib/business-metrics";
 import { AuthRequiredError, ErrorTypes, ForbiddenError, InvalidTokenError, ServiceUnavailableError } from "../lib/errors";
 import { ACCESS_BY_ACTION, ROUTED_SERVICES, ROUTES } from "./api.routes";
@@ -71,6 +73,8 @@ type ApiThis = Service<ApiSettingsSchema> & ApiMethods & {
 	/** Whether the access log is written (LOGLEVEL info or finer): its line is not even built otherwise. */
 	logAccess: boolean;
 	responses: ResponseCache;
+	/** The storefront's page and assets (lib/web-assets.ts), at `/` and `/assets/`. */
+	storefront: WebAssets;
 	routes: { path: string; rateLimit?: RouteRateLimit }[];
 };
 
@@ -195,7 +199,12 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 					const started = process.hrtime.bigint();
 					res.once("finish", () => this.countRequest(req, res, Number(process.hrtime.bigint() - started) / 1e9));
 				}
-				// The documentation page (lib/api-docs.ts): static files with a CSP of their own.
+				// The storefront (web/, built into dist/web) and the documentation page (lib/api-docs.ts): static
+				// files with a CSP of their own.
+				if (this.storefront.handles(req.url)) {
+					res.setHeader("X-Request-Id", requestId);
+					return void this.headers(req, res, () => this.storefront.serve(req, res));
+				}
 				if (isDocsPath(req.url)) {
 					res.setHeader("X-Request-Id", requestId);
 					return void this.headers(req, res, () => serveDocs(req, res));
@@ -213,7 +222,7 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 			 */
 			countRequest(req: IncomingMessage & { $alias?: { fullPath?: string } }, res: ServerResponse, seconds: number) {
 				const path = (req.url ?? "").split("?")[0];
-				const route = req.$alias?.fullPath ?? (/^\/api\/products\/?$/.test(path) ? "/api/products" : /^\/api\/products\/[^/]+$/.test(path) ? "/api/products/:id" : "unmatched");
+				const route = req.$alias?.fullPath ?? (/^\/api\/products\/?$/.test(path) ? "/api/products" : /^\/api\/products\/[^/]+$/.test(path) ? "/api/products/:id" : this.storefront.handles(path) ? "storefront" : "unmatched");
 				const method = req.method ?? "GET";
 				countMetric(this.broker, "shop.http.requests.total", { route, method, status: String(res.statusCode) });
 				observeSeconds(this.broker, "shop.http.request.duration.seconds", seconds, { route, method });
@@ -299,6 +308,7 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 			this.catalogHeaders = Object.entries({ ...securityHeaderSet(config.production), "Cache-Control": "no-cache", "Content-Type": "application/json; charset=utf-8" }).flat();
 			this.logAccess = ["info", "debug", "trace"].includes(config.logLevel);
 			this.responses = new ResponseCache();
+			this.storefront = new WebAssets(STOREFRONT_PAGES);
 			if (config.jwtSecretIsDefault) {
 				this.logger.warn("!!! JWT_SECRET is not set: using the insecure development secret. Set JWT_SECRET in any shared environment. !!!");
 			}

@@ -7,10 +7,14 @@ import { NATS_URL, REDIS_URL, uniqueNamespace } from "../../scripts/harness";
 
 export * from "../../scripts/harness";
 
-/** Compiles the project: cluster nodes run dist/ (the global setup does it once per run). */
+/**
+ * Builds the project as `npm run build` does: cluster nodes run dist/, and the gateway serves the pages Vite
+ * builds into dist/web (the global setup does it once per run).
+ */
 export function buildDist(): void {
 	const root = path.resolve(__dirname, "../..");
 	execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(root, "tsconfig.build.json")], { cwd: root });
+	execFileSync(process.execPath, [path.join(root, "node_modules/vite/bin/vite.js"), "build", "-c", path.join(root, "web/vite.config.mts")], { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
 }
 
 /**

@@ -1,0 +1,35 @@
+/**
+ * A tiny DOM builder: `h("p", { class: "x" }, "text", child)` creates elements with text set through text
+ * nodes only (never innerHTML), so product names and server messages cannot inject markup.
+ */
+type Child = Node | string | number | null | undefined | false;
+type Attrs = Record<string, string | number | boolean | null | undefined | ((event: Event) => void)>;
+
+/** An element `tag` with `attrs` (`on<event>` functions become listeners; false/null attributes are left out). */
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+	const element = document.createElement(tag);
+	for (const [name, value] of Object.entries(attrs)) {
+		if (typeof value === "function") element.addEventListener(name.slice(2).toLowerCase(), value);
+		else if (value === true) element.setAttribute(name, "");
+		else if (value !== false && value != null) element.setAttribute(name, String(value));
+	}
+	for (const child of children) if (child !== null && child !== undefined && child !== false) element.append(typeof child === "number" ? String(child) : child);
+	return element;
+}
+
+/** Replaces the children of `parent` with `children`. */
+export function mount(parent: Element, ...children: Child[]): void {
+	parent.replaceChildren(...children.filter((child): child is Node | string => child !== null && child !== undefined && child !== false).map(child => (typeof child === "number" ? String(child) : child)));
+}
+
+/** A labelled form field: `<label>` wrapping the caption and `control`. */
+export function field(caption: string, control: HTMLElement): HTMLLabelElement {
+	return h("label", { class: "field" }, h("span", {}, caption), control);
+}
+
+/** The values of a form's named controls, as strings. */
+export function formValues(form: HTMLFormElement): Record<string, string> {
+	const values: Record<string, string> = {};
+	for (const [name, value] of new FormData(form)) if (typeof value === "string") values[name] = value;
+	return values;
+}
