@@ -29,6 +29,16 @@ export const SHOP_METRICS = {
 	"shop.stock.reservations.refused.total": { type: "counter", labelNames: [], description: "Stock reservations refused for want of units (INSUFFICIENT_STOCK)" },
 	"shop.order.recoveries.total": { type: "counter", labelNames: ["action"], description: "Orders settled by the saga's recovery: paid, payment_failed, cancelled, failed" },
 	"shop.outbox.pending": { type: "gauge", labelNames: [], description: "Orders whose durable events are not published yet (at the last recovery round)" },
+	"shop.loadgen.requests.total": { type: "counter", labelNames: ["step", "status"], description: "Requests the load generator sent, by journey step and HTTP status (0: no answer)" },
+	"shop.loadgen.request.duration.seconds": {
+		type: "histogram",
+		labelNames: ["step"],
+		buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+		description: "Latency the load generator saw, by journey step, in seconds"
+	},
+	"shop.loadgen.errors.total": { type: "counter", labelNames: ["step"], description: "Load generator requests that failed (an unexpected status or no answer), by journey step" },
+	"shop.loadgen.target.rate": { type: "gauge", labelNames: [], description: "The load generator's current journey arrival rate, in journeys per second (0 when idle)" },
+	"shop.loadgen.active.users": { type: "gauge", labelNames: [], description: "Virtual users running a journey now" },
 	"shop.dead.letters.total": { type: "counter", labelNames: ["channel"], description: "Durable events moved to the dead-letter stream after their last delivery attempt" }
 } as const;
 

@@ -79,6 +79,14 @@ export interface ShopConfig {
 	crashAt: string | null;
 	/** The services this node hosts (SERVICES, comma-separated), or null for all. */
 	services: string[] | null;
+	/**
+	 * The load generator (the `loadgen` node type, services/loadgen.service.ts): the one gateway it sends load
+	 * to (LOADGEN_TARGET, default http://127.0.0.1:<PORT>), where its page and control API listen
+	 * (LOADGEN_HOST, default 127.0.0.1; LOADGEN_PORT, default 8089), and the bounds of any run: seconds
+	 * (LOADGEN_MAX_DURATION, default 600), journeys/s (LOADGEN_MAX_RATE, default 200), virtual users
+	 * (LOADGEN_MAX_USERS, default 200).
+	 */
+	loadgen: { target: string; host: string; port: number; maxDurationSeconds: number; maxRate: number; maxUsers: number };
 	/** The Moleculer node ID (NODEID), or null for `<hostname>-<services>-<pid>`. */
 	nodeID: string | null;
 	/** Import script only: the gateway to import into (SHOP_URL, default http://localhost:<PORT>). */
@@ -120,7 +128,8 @@ function integer(name: string, value: string | undefined, fallback: number, min 
  * @throws ConfigError when NODE_ENV=production and JWT_SECRET is unset, shorter than 32 characters or the
  *   development secret, or ADMIN_PASSWORD is shorter than 12 characters; when CORS_ORIGINS holds "*"; when a
  *   number (PORT, JWT_TTL, RATE_LIMIT…) is not a non-negative integer; when ORDER_RECOVERY_AFTER,
- *   ORPHAN_SWEEP_AFTER or ORDER_RECORD_RETENTION_DAYS is below 1, or ORPHAN_SWEEP_AFTER ≤ ORDER_RECOVERY_AFTER.
+ *   ORPHAN_SWEEP_AFTER or ORDER_RECORD_RETENTION_DAYS is below 1, or ORPHAN_SWEEP_AFTER ≤ ORDER_RECOVERY_AFTER;
+ *   when LOADGEN_TARGET is not an http(s) base URL.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShopConfig {
 	const production = env.NODE_ENV === "production";
@@ -140,6 +149,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShopConfig {
 		throw new ConfigError(`ORPHAN_SWEEP_AFTER (${orphanSweepAfterSeconds} s) must exceed ORDER_RECOVERY_AFTER (${orderRecoveryAfterSeconds} s)`);
 	}
 	const port = integer("PORT", env.PORT, 3000);
+	const loadgenTarget = nonEmpty(env.LOADGEN_TARGET) ?? `http://127.0.0.1:${port || 3000}`;
+	if (!/^https?:\/\/[^/\s]+\/?$/.test(loadgenTarget)) throw new ConfigError(`LOADGEN_TARGET must be the gateway's http(s) base URL, like http://localhost:3000, got "${loadgenTarget}"`);
 	const logFormat = nonEmpty(env.LOG_FORMAT) ?? (process.stdout.isTTY ? "pretty" : "json");
 	if (logFormat !== "json" && logFormat !== "pretty") throw new ConfigError(`LOG_FORMAT must be "json" or "pretty", got "${logFormat}"`);
 	return {
@@ -177,6 +188,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShopConfig {
 		orderRecordRetentionDays: integer("ORDER_RECORD_RETENTION_DAYS", env.ORDER_RECORD_RETENTION_DAYS, 30, 1),
 		crashAt: production ? null : nonEmpty(env.SHOP_CRASH_AT),
 		services: env.SERVICES == null ? null : list(env.SERVICES),
+		loadgen: {
+			target: loadgenTarget.replace(/\/$/, ""),
+			host: nonEmpty(env.LOADGEN_HOST) ?? "127.0.0.1",
+			port: integer("LOADGEN_PORT", env.LOADGEN_PORT, 8089),
+			maxDurationSeconds: integer("LOADGEN_MAX_DURATION", env.LOADGEN_MAX_DURATION, 600, 1),
+			maxRate: integer("LOADGEN_MAX_RATE", env.LOADGEN_MAX_RATE, 200, 1),
+			maxUsers: integer("LOADGEN_MAX_USERS", env.LOADGEN_MAX_USERS, 200, 1)
+		},
 		nodeID: nonEmpty(env.NODEID),
 		shopUrl: nonEmpty(env.SHOP_URL) ?? `http://localhost:${port || 3000}`,
 		startTimeoutSeconds: integer("START_TIMEOUT", env.START_TIMEOUT, 30, 1)

@@ -37,6 +37,11 @@ export const ErrorTypes = {
 	CART_BUSY: "CART_BUSY",
 	STOCK_BUSY: "STOCK_BUSY",
 	STOCK_BELOW_RESERVED: "STOCK_BELOW_RESERVED",
+	/** The load generator: a run is already going (start), or none is (adjust). */
+	LOAD_RUN_IN_PROGRESS: "LOAD_RUN_IN_PROGRESS",
+	NO_LOAD_RUN: "NO_LOAD_RUN",
+	/** The load generator: a run's options are out of its bounds (LOADGEN_MAX_*). */
+	INVALID_LOAD_OPTIONS: "INVALID_LOAD_OPTIONS",
 	/** The gateway's answer while no node offers the service a route calls (a restart, a scale-down). */
 	SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
 	/** Moleculer's own params-validation failure (fastest-validator), HTTP 422. */
@@ -62,6 +67,8 @@ export const ERROR_STATUS: Record<ErrorType, number> = {
 	CART_BUSY: 409,
 	STOCK_BUSY: 409,
 	STOCK_BELOW_RESERVED: 409,
+	LOAD_RUN_IN_PROGRESS: 409,
+	NO_LOAD_RUN: 409,
 	INVALID_CREDENTIALS: 401,
 	AUTH_REQUIRED: 401,
 	INVALID_TOKEN: 401,
@@ -73,6 +80,7 @@ export const ERROR_STATUS: Record<ErrorType, number> = {
 	IDEMPOTENCY_KEY_REUSED: 422,
 	CART_FULL: 422,
 	VALIDATION_ERROR: 422,
+	INVALID_LOAD_OPTIONS: 422,
 	TOO_MANY_LOGIN_ATTEMPTS: 429,
 	SERVICE_UNAVAILABLE: 503
 };
@@ -238,6 +246,27 @@ export class IdempotencyKeyReusedError extends MoleculerClientError {
 export class CheckoutInProgressError extends MoleculerClientError {
 	constructor(orderId: string) {
 		super("Another checkout of this cart is still in progress", 409, ErrorTypes.CHECKOUT_IN_PROGRESS, { orderId });
+	}
+}
+
+/** 409 LOAD_RUN_IN_PROGRESS: the load generator is already running a run; stop it (or adjust it) first. */
+export class LoadRunInProgressError extends MoleculerClientError {
+	constructor() {
+		super("A load run is already in progress; stop it first", 409, ErrorTypes.LOAD_RUN_IN_PROGRESS);
+	}
+}
+
+/** 409 NO_LOAD_RUN: there is no running load run to adjust. */
+export class NoLoadRunError extends MoleculerClientError {
+	constructor() {
+		super("No load run is in progress", 409, ErrorTypes.NO_LOAD_RUN);
+	}
+}
+
+/** 422 INVALID_LOAD_OPTIONS: a load run option is out of bounds; `data: { field }` names it. */
+export class InvalidLoadOptionsError extends MoleculerClientError {
+	constructor(field: string, message: string) {
+		super(message, 422, ErrorTypes.INVALID_LOAD_OPTIONS, { field });
 	}
 }
 

@@ -27,6 +27,8 @@ import { ROUTED_SERVICES } from "../services/api.routes";
 
 /** Every service, in the order a one-process shop creates them (the gateway last). */
 export const SERVICE_NAMES = ["customers", "products", "carts", "payments", "notifications", "orders", "api"] as const;
+/** Node types that only run when SERVICES names them: the load generator (services/loadgen.service.ts). */
+export const OPTIONAL_SERVICES = ["loadgen"] as const;
 /** The services that keep data (everything but the gateway). */
 const STORE_SERVICES: readonly string[] = SERVICE_NAMES.filter(name => name !== "api");
 /** How long (ms) a stop may take before the process exits anyway: the 10 s shutdown tracking and some. */
@@ -82,9 +84,10 @@ export async function main(argv: readonly string[]): Promise<number> {
 		return 1;
 	}
 	const names = config.services ?? [...SERVICE_NAMES];
-	const unknown = names.filter(name => !(SERVICE_NAMES as readonly string[]).includes(name));
+	const known: readonly string[] = [...SERVICE_NAMES, ...OPTIONAL_SERVICES];
+	const unknown = names.filter(name => !known.includes(name));
 	if (unknown.length > 0 || names.length === 0) {
-		say(`SERVICES: unknown service "${unknown.join(", ")}"; use a comma-separated list of ${SERVICE_NAMES.join(", ")}, or leave it unset for all.`);
+		say(`SERVICES: unknown service "${unknown.join(", ")}"; use a comma-separated list of ${known.join(", ")}, or leave it unset for all but ${OPTIONAL_SERVICES.join(", ")}.`);
 		return 1;
 	}
 	const hostsGateway = names.includes("api");
@@ -127,6 +130,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 		// Every taken port and a locked DATA_DIR are reported together, one line each.
 		const problems = await portProblems([
 			...(hostsGateway ? [{ variable: "PORT", port: config.port, host: config.gatewayHost }] : []),
+			...(names.includes("loadgen") ? [{ variable: "LOADGEN_PORT", port: config.loadgen.port, host: config.loadgen.host }] : []),
 			{ variable: "HEALTH_PORT", port: config.healthPort, host: "0.0.0.0" },
 			{ variable: "METRICS_PORT", port: config.metricsPort, host: "0.0.0.0" }
 		]);
@@ -163,7 +167,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 		return 1;
 	}
 	if (health) health.phase = "running";
-	const where = hostsGateway ? `; API at http://localhost:${config.port}/api` : "";
+	const where = hostsGateway ? `; storefront at http://localhost:${config.port}/, API at http://localhost:${config.port}/api` : "";
 	broker.logger.info(`Ready: ${names.join(", ")} on node ${broker.nodeID}${where}.`);
 	if (argv.includes("--repl")) startRepl(broker);
 	return 0;
