@@ -62,7 +62,7 @@ describe("the load generator node", () => {
 		expect(done.run!.stats.totals.total.errors).toBe(0);
 		expect(done.run!.stats.steps["GET /products"].total.count).toBeGreaterThan(0);
 		expect(done.run!.stats.totals.total.p50).toBeGreaterThan(0);
-		const requests = broker.metrics.getMetric("shop.loadgen.requests.total")!.toObject() as { values: { labels: { step: string; status: string }; value: number }[] };
+		const requests = broker.metrics.getMetric("shop.loadgen.requests.total")!.toObject() as unknown as { values: { labels: { step: string; status: string }; value: number }[] };
 		const sent = requests.values.reduce((sum, item) => sum + item.value, 0);
 		expect(sent).toBe(done.run!.stats.totals.total.count);
 		expect(requests.values.find(item => item.labels.step === "GET /products")?.labels.status).toBe("200");
