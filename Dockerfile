@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # moleculer-shop: one image for every node type; SERVICES picks the node type at run time
-# (api, customers, products, carts, orders, payments, notifications; unset = all in one process).
+# (api, customers, products, carts, orders, payments, notifications, loadgen; unset = all but loadgen in one process).
 # The base tag is pinned to the Node version package.json pins for npm scripts.
 
 # --- build: dev dependencies, TypeScript compile -------------------------------------------------------
@@ -15,6 +15,8 @@ COPY mixins ./mixins
 COPY lib ./lib
 COPY types ./types
 COPY scripts ./scripts
+COPY web ./web
+# The TypeScript compile, then the storefront and the load generator's page (Vite, into dist/web).
 RUN npm run build
 
 # --- run: production dependencies only, non-root ------------------------------------------------------
@@ -32,7 +34,8 @@ COPY --from=build /app/dist ./dist
 # The official image's unprivileged user (uid 1000). No secret is baked in: JWT_SECRET and the others come
 # from the environment (Kubernetes Secrets, compose's environment).
 USER node
-EXPOSE 3000 3001 3030
+# 3000: the gateway (api); 8089: the load generator's page (loadgen); 3001 health; 3030 metrics.
+EXPOSE 3000 3001 3030 8089
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.HEALTH_PORT || 3001) + '/live').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # The launcher (scripts/start.ts) checks settings, ports and stores, then runs the node; it is PID 1's only

@@ -87,11 +87,15 @@ describe("docker-compose.yml", () => {
 		expect(Object.keys(env).some(k => /SECRET|PASSWORD/.test(k))).toBe(false);
 	});
 
-	it("lets every node type scale: no fixed container names, only the gateway publishes a port", () => {
+	it("lets every node type scale: no fixed container names, only the gateway (and the load generator's page) publish a port", () => {
 		for (const [name, service] of nodes) {
 			expect(service.container_name).toBeUndefined();
-			if (name !== "api") expect(service.ports).toBeUndefined();
+			if (name !== "api" && name !== "loadgen") expect(service.ports).toBeUndefined();
 		}
+		// The load generator is off unless its profile is asked for, and publishes its page on loopback only.
+		expect(services.loadgen.profiles).toEqual(["loadgen"]);
+		expect(services.loadgen.ports).toEqual(["127.0.0.1:8089:8089"]);
+		expect(services.loadgen.environment.LOADGEN_TARGET).toBe("http://api:3000");
 		// Loopback by default: the shop is reached through a proxy or a port-forward, not on every interface.
 		expect(services.api.ports).toEqual(["${SHOP_PUBLISH:-127.0.0.1:3000}:3000"]);
 	});

@@ -28,8 +28,11 @@ const NODE_TYPES = fs
 	.filter(file => file.endsWith(".service.ts"))
 	.map(file => file.slice(0, -".service.ts".length))
 	.sort();
-/** Every node type is stateless (state lives in MongoDB, Redis and NATS), so all of them can run twice. */
-const STATELESS_NODE_TYPES = NODE_TYPES;
+/**
+ * Every shop node type is stateless (state lives in MongoDB, Redis and NATS), so all of them can run twice; the
+ * load generator is not part of the shop and stays at 0 replicas in prod until scaled up.
+ */
+const STATELESS_NODE_TYPES = NODE_TYPES.filter(type => type !== "loadgen");
 const AUTOSCALED = ["api", "products", "orders"];
 const DATASTORES = ["nats", "redis", "mongo"];
 
@@ -462,8 +465,9 @@ describe("k8s dev overlay", () => {
 });
 
 describe("k8s prod overlay", () => {
-	it("runs at least two replicas of every stateless node type", () => {
+	it("runs at least two replicas of every stateless node type, and no load generator until scaled", () => {
 		for (const type of STATELESS_NODE_TYPES) expect(`${type}:${(deploymentOf("prod", type).spec?.replicas ?? 1) >= 2}`).toBe(`${type}:true`);
+		expect(deploymentOf("prod", "loadgen").spec?.replicas).toBe(0);
 	});
 
 	it("autoscales api, products and orders with min >= 2 and max > min, targeting their Deployments", () => {

@@ -6,6 +6,8 @@ locals {
   gateway_port = 3000
   health_port  = 3001
   metrics_port = 3030
+  # The load generator's page and control API (loadgen only, not published: port-forward to reach it).
+  loadgen_port = 8089
 
   # The non-root user of the image.
   run_as_user = 1000
@@ -43,6 +45,10 @@ locals {
     ORDER_RECOVERY_AFTER        = tostring(var.order_recovery_after)
     ORPHAN_SWEEP_AFTER          = tostring(var.orphan_sweep_after)
     ORDER_RECORD_RETENTION_DAYS = tostring(var.order_record_retention_days)
+    # Read by the loadgen node only: it sends load to the gateway's Service, nowhere else.
+    LOADGEN_TARGET = "http://shop-api.${local.cluster_domain}"
+    LOADGEN_HOST   = "0.0.0.0"
+    LOADGEN_PORT   = tostring(local.loadgen_port)
   })
 
   # Connection strings carrying passwords live in the Secret, not the ConfigMap.
@@ -289,9 +295,9 @@ resource "kubernetes_deployment_v1" "node" {
             }
           }
 
-          # Only the api node serves HTTP.
+          # Only the api node serves the shop's HTTP; the loadgen node serves its own page.
           dynamic "port" {
-            for_each = each.key == "api" ? { http = local.gateway_port } : {}
+            for_each = each.key == "api" ? { http = local.gateway_port } : each.key == "loadgen" ? { loadgen = local.loadgen_port } : {}
             content {
               name           = port.key
               container_port = port.value

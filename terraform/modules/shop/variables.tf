@@ -35,7 +35,7 @@ variable "image_pull_policy" {
 }
 
 variable "replicas" {
-  description = "Replicas per node type. One Deployment (SERVICES=<key>) is created per entry; every node type of services/ must be listed."
+  description = "Replicas per node type. One Deployment (SERVICES=<key>) is created per entry; every node type of services/ must be listed. loadgen (the load generator) may be 0, its default: scale it up to send load."
   type        = map(number)
   nullable    = false
   default = {
@@ -46,19 +46,20 @@ variable "replicas" {
     orders        = 2
     payments      = 2
     notifications = 1
+    loadgen       = 0
   }
 
   validation {
     condition = (
-      length(setsubtract(keys(var.replicas), ["api", "customers", "products", "carts", "orders", "payments", "notifications"])) == 0 &&
-      length(setsubtract(["api", "customers", "products", "carts", "orders", "payments", "notifications"], keys(var.replicas))) == 0
+      length(setsubtract(keys(var.replicas), ["api", "customers", "products", "carts", "orders", "payments", "notifications", "loadgen"])) == 0 &&
+      length(setsubtract(["api", "customers", "products", "carts", "orders", "payments", "notifications", "loadgen"], keys(var.replicas))) == 0
     )
-    error_message = "replicas must list exactly the node types api, customers, products, carts, orders, payments and notifications."
+    error_message = "replicas must list exactly the node types api, customers, products, carts, orders, payments, notifications and loadgen."
   }
 
   validation {
-    condition     = alltrue([for n in values(var.replicas) : n >= 1 && floor(n) == n])
-    error_message = "Every node type needs at least one replica (a whole number)."
+    condition     = alltrue([for node_type, n in var.replicas : (n >= 1 || (node_type == "loadgen" && n == 0)) && floor(n) == n])
+    error_message = "Every node type needs at least one replica (a whole number); only loadgen may have 0."
   }
 }
 
