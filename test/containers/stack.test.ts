@@ -104,6 +104,16 @@ describe("the compose stack", () => {
 			const cancelled = await http("POST", `/orders/${order.body.id}/cancel`, { token });
 			expect([cancelled.status, cancelled.body.status, cancelled.body.payment?.status]).toEqual([200, "cancelled", "refunded"]);
 		});
+		await step("the storefront at / and its hashed assets, built into the image", async () => {
+			const page = await fetch(`http://127.0.0.1:${ports.api}/`);
+			expect([page.status, page.headers.get("content-security-policy")]).toEqual([200, expect.stringMatching(/^default-src 'self'/)]);
+			const html = await page.text();
+			expect(html).toContain("<title>moleculer-shop</title>");
+			const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+			expect(script).toBeDefined();
+			const asset = await fetch(`http://127.0.0.1:${ports.api}${script}`);
+			expect([asset.status, asset.headers.get("cache-control")]).toEqual([200, "public, max-age=31536000, immutable"]);
+		});
 	}, 600_000);
 
 	it("scales products to 3 and keeps serving catalog reads while one products container is SIGKILLed", async () => {
