@@ -124,12 +124,23 @@ function integer(name: string, value: string | undefined, fallback: number, min 
 }
 
 /**
+ * The most a LOADGEN_MAX_* setting may allow: the load generator engine's own bounds (lib/loadgen/engine.ts
+ * LOAD_LIMITS; a test checks that they agree), so the page never offers what a run would refuse.
+ */
+export const LOADGEN_CEILINGS = { durationSeconds: 3600, ratePerSecond: 1000, users: 1000 } as const;
+
+function atMost(name: string, value: number, max: number): number {
+	if (value > max) throw new ConfigError(`${name} must be at most ${max}, got ${value}`);
+	return value;
+}
+
+/**
  * Reads the shop configuration from `env`.
  * @throws ConfigError when NODE_ENV=production and JWT_SECRET is unset, shorter than 32 characters or the
  *   development secret, or ADMIN_PASSWORD is shorter than 12 characters; when CORS_ORIGINS holds "*"; when a
  *   number (PORT, JWT_TTL, RATE_LIMIT…) is not a non-negative integer; when ORDER_RECOVERY_AFTER,
  *   ORPHAN_SWEEP_AFTER or ORDER_RECORD_RETENTION_DAYS is below 1, or ORPHAN_SWEEP_AFTER ≤ ORDER_RECOVERY_AFTER;
- *   when LOADGEN_TARGET is not an http(s) base URL.
+ *   when LOADGEN_TARGET is not an http(s) base URL, or a LOADGEN_MAX_* setting exceeds LOADGEN_CEILINGS.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShopConfig {
 	const production = env.NODE_ENV === "production";
@@ -192,9 +203,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ShopConfig {
 			target: loadgenTarget.replace(/\/$/, ""),
 			host: nonEmpty(env.LOADGEN_HOST) ?? "127.0.0.1",
 			port: integer("LOADGEN_PORT", env.LOADGEN_PORT, 8089),
-			maxDurationSeconds: integer("LOADGEN_MAX_DURATION", env.LOADGEN_MAX_DURATION, 600, 1),
-			maxRate: integer("LOADGEN_MAX_RATE", env.LOADGEN_MAX_RATE, 200, 1),
-			maxUsers: integer("LOADGEN_MAX_USERS", env.LOADGEN_MAX_USERS, 200, 1)
+			maxDurationSeconds: atMost("LOADGEN_MAX_DURATION", integer("LOADGEN_MAX_DURATION", env.LOADGEN_MAX_DURATION, 600, 1), LOADGEN_CEILINGS.durationSeconds),
+			maxRate: atMost("LOADGEN_MAX_RATE", integer("LOADGEN_MAX_RATE", env.LOADGEN_MAX_RATE, 200, 1), LOADGEN_CEILINGS.ratePerSecond),
+			maxUsers: atMost("LOADGEN_MAX_USERS", integer("LOADGEN_MAX_USERS", env.LOADGEN_MAX_USERS, 200, 1), LOADGEN_CEILINGS.users)
 		},
 		nodeID: nonEmpty(env.NODEID),
 		shopUrl: nonEmpty(env.SHOP_URL) ?? `http://localhost:${port || 3000}`,

@@ -32,19 +32,20 @@ export interface LoadgenStatus {
 	run: LoadStatus | null;
 }
 
-/** `loadgen.start` params: rate in journeys/s, users, ramp and duration in seconds (defaults 10 and 60). */
+/** `loadgen.start` params: rate in journeys/s, users, ramp and duration in seconds (ramp default 10). */
 const startParams = {
 	$$strict: true,
 	rate: { type: "number", min: 0.1, convert: true },
 	users: { type: "number", integer: true, min: 1, convert: true },
 	rampSeconds: { type: "number", integer: true, min: 0, max: 600, convert: true, default: 10 },
-	durationSeconds: { type: "number", integer: true, min: 1, convert: true, default: 60 }
+	durationSeconds: { type: "number", integer: true, min: 1, convert: true, optional: true }
 } as const;
+/** `loadgen.start` params (schema `startParams`): `durationSeconds` defaults to 60 s, or LOADGEN_MAX_DURATION when lower. */
 export interface StartParams {
 	rate: number;
 	users: number;
 	rampSeconds: number;
-	durationSeconds: number;
+	durationSeconds?: number;
 }
 
 /** `loadgen.adjust` params: a new target rate (journeys/s, ramped over the run's ramp) and/or users, at run time. */
@@ -53,6 +54,7 @@ const adjustParams = {
 	rate: { type: "number", min: 0.1, convert: true, optional: true },
 	users: { type: "number", integer: true, min: 1, convert: true, optional: true }
 } as const;
+/** `loadgen.adjust` params (schema `adjustParams`): either or both of rate (journeys/s) and users. */
 export interface AdjustParams {
 	rate?: number;
 	users?: number;
@@ -90,7 +92,8 @@ export function createLoadgenService(config: ShopConfig): ServiceSchema<object, 
 				handler(ctx: Context<StartParams, Meta>): LoadgenStatus {
 					if (this.run && this.run.state !== "stopped") throw new LoadRunInProgressError();
 					this.checkBounds(ctx.params);
-					const { rate, users, rampSeconds, durationSeconds } = ctx.params;
+					const { rate, users, rampSeconds } = ctx.params;
+					const durationSeconds = ctx.params.durationSeconds ?? Math.min(60, this.config.loadgen.maxDurationSeconds);
 					try {
 						this.run = new LoadRun({
 							target: this.config.loadgen.target,
@@ -122,8 +125,13 @@ export function createLoadgenService(config: ShopConfig): ServiceSchema<object, 
 				handler(ctx: Context<AdjustParams, Meta>): LoadgenStatus {
 					if (!this.run || this.run.state !== "running") throw new NoLoadRunError();
 					this.checkBounds(ctx.params);
-					if (ctx.params.rate !== undefined) this.run.setRate(ctx.params.rate);
-					if (ctx.params.users !== undefined) this.run.setUsers(ctx.params.users);
+					try {
+						if (ctx.params.rate !== undefined) this.run.setRate(ctx.params.rate);
+						if (ctx.params.users !== undefined) this.run.setUsers(ctx.params.users);
+					} catch (err) {
+						if (err instanceof LoadOptionsError) throw new InvalidLoadOptionsError(err.field, err.message);
+						throw err;
+					}
 					return this.describe();
 				}
 			},
@@ -163,8 +171,9 @@ export function createLoadgenService(config: ShopConfig): ServiceSchema<object, 
 		},
 
 		async started() {
-			const call = (action: string, params?: object) => this.broker.call(`loadgen.${action}`, params ?? {}, { nodeID: this.broker.nodeID });
-			this.server = createLoadgenServer(call, config.production);
+			// No request timeout: a stop waits for the journeys in flight, up to their own request timeout and more.
+			const call = (action: string, params?: object) => this.broker.call(`loadgen.${action}`, params ?? {}, { nodeID: this.broker.nodeID, timeout: 0 });
+			this.server = createLoadgenServer(call, config);
 			const server = this.server;
 			await new Promise<void>((resolve, reject) => {
 				server.once("error", reject);
@@ -176,7 +185,7 @@ export function createLoadgenService(config: ShopConfig): ServiceSchema<object, 
 			this.gauges = setInterval(() => {
 				const running = this.run?.state === "running";
 				setGauge(this.broker, "shop.loadgen.target.rate", running ? this.run!.currentRate() : 0);
-				setGauge(this.broker, "shop.loadgen.active.users", this.run?.status().activeUsers ?? 0);
+				setGauge(this.broker, "shop.loadgen.active.users", this.run?.activeUsers ?? 0);
 			}, 1000).unref();
 		},
 

@@ -246,6 +246,11 @@ export class LoadRun {
 		return this.finish("stopped");
 	}
 
+	/** Virtual users running a journey now. */
+	get activeUsers(): number {
+		return this.busy.size;
+	}
+
 	/** The run's state, settings, counts, statistics and series (see `LoadStatus`). */
 	status(): LoadStatus {
 		const now = this.now();
@@ -302,7 +307,7 @@ export class LoadRun {
 		}
 		this.counts[name].started++;
 		this.busy.add(id);
-		const user = (this.users[id] ??= { id, token: null });
+		const user = (this.users[id] ??= { id, token: null, password: null });
 		const ctx: JourneyContext = {
 			random: this.random,
 			catalog: this.catalog,
@@ -336,6 +341,8 @@ export class LoadRun {
 				method,
 				headers,
 				body: request.body === undefined ? undefined : JSON.stringify(request.body),
+				// A redirect is answered as it is (a 3xx is an error): the load goes to the target and nowhere else.
+				redirect: "manual",
 				signal: AbortSignal.timeout(this.settings.requestTimeoutMs)
 			});
 			const text = await res.text();

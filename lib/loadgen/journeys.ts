@@ -19,7 +19,8 @@ export const STEP_LABELS = [
 	"POST /orders (declined)",
 	"GET /orders",
 	"POST /orders/:id/cancel",
-	"POST /auth/register"
+	"POST /auth/register",
+	"POST /auth/login"
 ] as const;
 
 /** One step label of `STEP_LABELS`. */
@@ -68,6 +69,8 @@ export interface StepRequest {
 export interface VirtualUser {
 	readonly id: number;
 	token: string | null;
+	/** The password it registered with (null until registered): a refused session signs in again with it. */
+	password: string | null;
 }
 
 /** What a journey needs from the engine. */
@@ -175,20 +178,31 @@ class JourneyEnd {
 	constructor(readonly outcome: JourneyOutcome) {}
 }
 
-/** Sends one step, ending the journey at an error or when the run is stopping. */
+/** Sends one step, ending the journey at an error (a 401 also drops the user's session) or when the run is stopping. */
 async function step(ctx: JourneyContext, label: StepLabel, method: "GET" | "POST", path: string, request?: StepRequest): Promise<StepAnswer> {
 	if (!ctx.active()) throw new JourneyEnd("interrupted");
 	const answer = await ctx.request(label, method, path, request);
-	if (!answer.ok) throw new JourneyEnd("failed");
+	if (!answer.ok) {
+		// An expired or refused session: the user registers again on its next journey that needs one.
+		if (answer.status === 401 && request?.token) ctx.user.token = null;
+		throw new JourneyEnd("failed");
+	}
 	return answer;
 }
 
-/** The user's session token, registering the user first if it has none (`POST /auth/register`, expects 201 `{token}`). */
+/**
+ * The user's session token: registering the user the first time (`POST /auth/register`, 201 `{token}`), signing
+ * in again after its session was refused (`POST /auth/login`, 200 `{token}`).
+ */
 async function session(ctx: JourneyContext): Promise<string> {
 	if (ctx.user.token) return ctx.user.token;
 	const i = ctx.user.id;
-	const body = { email: `loadgen-${ctx.runToken}-${i}@example.com`, password: randomBytes(18).toString("base64url"), name: `Load generator ${i}` };
-	const answer = await step(ctx, "POST /auth/register", "POST", "/auth/register", { body, expect: [201] });
+	const email = `loadgen-${ctx.runToken}-${i}@example.com`;
+	const again = ctx.user.password !== null;
+	const password = (ctx.user.password ??= randomBytes(18).toString("base64url"));
+	const answer = again
+		? await step(ctx, "POST /auth/login", "POST", "/auth/login", { body: { email, password }, expect: [200] })
+		: await step(ctx, "POST /auth/register", "POST", "/auth/register", { body: { email, password, name: `Load generator ${i}` }, expect: [201] });
 	if (!isObject(answer.body) || typeof answer.body.token !== "string") {
 		throw new JourneyEnd("failed");
 	}

@@ -6,8 +6,10 @@
  */
 import type { ServiceBroker } from "moleculer";
 import type { AddressInfo } from "node:net";
+import { request } from "node:http";
 import { gatewayUrl, startBroker, waitUntil } from "../helpers";
-import { loadConfig, ConfigError } from "../../lib/config";
+import { loadConfig, ConfigError, LOADGEN_CEILINGS } from "../../lib/config";
+import { LOAD_LIMITS } from "../../lib/loadgen/engine";
 import { createLoadgenService, type LoadgenStatus } from "../../services/loadgen.service";
 import { PAGE_CSP } from "../../lib/web-assets";
 
@@ -50,6 +52,26 @@ describe("the load generator node", () => {
 		expect((await status()).state).toBe("idle");
 	});
 
+	it("refuses what a cross-site page could send: an empty form post, a cross-site fetch, a foreign Host", async () => {
+		const raw = (method: string, path: string, headers: Record<string, string>) =>
+			new Promise<number>((resolve, reject) => {
+				const url = new URL(`${base}${path}`);
+				request({ host: url.hostname, port: url.port, path: url.pathname, method, headers }, res => {
+					res.resume();
+					resolve(res.statusCode!);
+				})
+					.on("error", reject)
+					.end();
+			});
+		expect(await raw("POST", "/loadgen/api/start", { "Content-Type": "application/x-www-form-urlencoded", "Content-Length": "0" })).toBe(415);
+		expect(await raw("POST", "/loadgen/api/stop", { "Content-Length": "0" })).toBe(415);
+		expect(await raw("POST", "/loadgen/api/stop", { "Content-Type": "application/json", "Sec-Fetch-Site": "cross-site" })).toBe(403);
+		expect(await raw("GET", "/loadgen/api/status", { Host: "attacker.example:8089" })).toBe(421);
+		expect(await raw("GET", "/loadgen/", { Host: "attacker.example" })).toBe(421);
+		expect(await raw("GET", "/loadgen/api/status", { Host: "localhost:8089", "Sec-Fetch-Site": "same-origin" })).toBe(200);
+		expect((await status()).state).toBe("idle");
+	});
+
 	it("runs bounded journeys against the gateway, reports each step and counts them in Prometheus metrics", async () => {
 		const started = await post("start", { rate: 20, users: 5, rampSeconds: 0, durationSeconds: 2 });
 		expect(started).toMatchObject({ status: 201, body: { state: "running", run: { options: { ratePerSecond: 20, users: 5, durationSeconds: 2 } } } });
@@ -84,6 +106,19 @@ describe("the load generator node", () => {
 		const root = await fetch(`${base}/`, { redirect: "manual" });
 		expect([root.status, root.headers.get("location")]).toEqual([302, "/loadgen/"]);
 		expect((await fetch(`${base}/api/products`)).status).toBe(404);
+	});
+
+	it("defaults a run's duration to 60 s, or the node's maximum when lower", async () => {
+		const started = await post("start", { rate: 1, users: 1 });
+		expect(started).toMatchObject({ status: 201, body: { run: { options: { durationSeconds: 30, rampSeconds: 10 } } } });
+		expect((await post("stop", {})).status).toBe(200);
+	});
+
+	it("keeps its maxima within the engine's bounds", () => {
+		expect(LOADGEN_CEILINGS).toEqual({ durationSeconds: LOAD_LIMITS.durationSeconds[1], ratePerSecond: LOAD_LIMITS.ratePerSecond[1], users: LOAD_LIMITS.users[1] });
+		expect(() => loadConfig({ LOADGEN_MAX_RATE: "1001" })).toThrow(/LOADGEN_MAX_RATE must be at most 1000/);
+		expect(() => loadConfig({ LOADGEN_MAX_DURATION: "3601" })).toThrow(ConfigError);
+		expect(loadConfig({ LOADGEN_MAX_USERS: "1000" }).loadgen.maxUsers).toBe(1000);
 	});
 
 	it("takes only an http(s) gateway URL as its target", () => {

@@ -42,12 +42,21 @@ class FakeShop {
 	readonly failures = new Map<string, number>();
 	delayMs = 0;
 	unauthorized = 0;
+	/** When set, every request is answered 302 with this Location. */
+	redirectTo: string | null = null;
+	logins = 0;
+	private readonly passwords = new Map<string, string>();
 	private readonly sessions = new Map<string, { cart: number; orders: Order[] }>();
 	private next = 0;
 
 	async listen(): Promise<string> {
 		await new Promise<void>(resolve => this.server.listen(0, "127.0.0.1", resolve));
 		return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/`;
+	}
+
+	/** Forgets every session: the next request with an old token is answered 401. */
+	expireSessions(): void {
+		this.sessions.clear();
 	}
 
 	async close(): Promise<void> {
@@ -66,6 +75,10 @@ class FakeShop {
 			res.writeHead(status, { "content-type": "application/json" });
 			res.end(JSON.stringify(body));
 		};
+		if (this.redirectTo) {
+			res.writeHead(302, { location: this.redirectTo }).end();
+			return;
+		}
 		const failure = this.failures.get(route);
 		if (failure !== undefined) return send(failure, { name: "Failure", code: failure, type: "FAKE" });
 		const body = raw ? JSON.parse(raw) : undefined;
@@ -81,7 +94,15 @@ class FakeShop {
 			const product = this.products.find(p => url.pathname.endsWith(`/${p.id}`));
 			return product ? send(200, product) : send(404, { type: "PRODUCT_NOT_FOUND" });
 		}
+		if (route === "POST /api/auth/login") {
+			if (!this.emails.includes(body.email) || this.passwords.get(body.email) !== body.password) return send(401, { type: "INVALID_CREDENTIALS" });
+			const token = `tok-${this.next++}`;
+			this.sessions.set(token, { cart: 0, orders: [] });
+			this.logins++;
+			return send(200, { token, customer: { id: token, email: body.email, name: "again" } });
+		}
 		if (route === "POST /api/auth/register") {
+			this.passwords.set(body.email, body.password);
 			if (this.emails.includes(body.email)) return send(409, { type: "EMAIL_TAKEN" });
 			this.emails.push(body.email);
 			const token = `tok-${this.next++}`;
@@ -244,7 +265,8 @@ describe("loadgen engine against a fake gateway", () => {
 		expect(status).toMatchObject({ state: "stopped", stopReason: "duration", activeUsers: 0 });
 		expect(status.elapsedSeconds).toBeGreaterThanOrEqual(2);
 		expect(JSON.parse(JSON.stringify(status))).toEqual(status);
-		expect(STEP_LABELS.filter(step => status.stats.steps[step].total.count === 0)).toEqual([]);
+		// Every step but the sign-in, which only follows a refused session (its own test below).
+		expect(STEP_LABELS.filter(step => status.stats.steps[step].total.count === 0)).toEqual(["POST /auth/login"]);
 		expect(STEP_LABELS.filter(step => status.stats.steps[step].total.errors > 0)).toEqual([]);
 		// A declined payment (402) is the expected answer of its journey.
 		expect(shop.hits.get("POST /api/orders")).toBe(status.stats.steps["POST /orders (paid)"].total.count + status.stats.steps["POST /orders (declined)"].total.count);
@@ -311,8 +333,36 @@ describe("loadgen engine against a fake gateway", () => {
 		expect(after.stoppedAt).toBeLessThan(after.endsAt);
 		expect(after.totals.started).toBe(after.totals.completed + after.totals.failed + after.totals.interrupted);
 		const started = after.totals.started;
+		// "Nothing starts any more" has no event to await: wait past two scheduler periods (100 ms) and count.
 		await new Promise(resolve => setTimeout(resolve, 250));
 		expect(run.status().totals.started).toBe(started);
+	});
+
+	it("sends load to its target only: a redirect is an error, not followed", async () => {
+		const elsewhere = new FakeShop();
+		const elsewhereUrl = await elsewhere.listen();
+		shop.redirectTo = `${elsewhereUrl}api/products`;
+		try {
+			const run = new LoadRun(options(target, { ratePerSecond: 50, users: 5 }));
+			await until(() => run.status().stats.totals.total.errors >= 5, "redirected requests");
+			await run.stop();
+			expect(run.status().stats.totals.total.errorStatuses).toEqual({ "302": run.status().stats.totals.total.errors });
+			expect(elsewhere.hits.size).toBe(0);
+		} finally {
+			shop.redirectTo = null;
+			await elsewhere.close();
+		}
+	});
+
+	it("signs a user in again after its session is refused (401)", async () => {
+		const run = new LoadRun(options(target, { ratePerSecond: 100, users: 2 }));
+		await until(() => shop.emails.length === 2, "both users registered");
+		shop.expireSessions();
+		await until(() => shop.unauthorized >= 1 && shop.logins >= 1, "a user signed in again after a 401");
+		await run.stop();
+		const { steps } = run.status().stats;
+		expect(shop.emails).toHaveLength(2);
+		expect([steps["POST /auth/register"].total.errors, steps["POST /auth/login"].total.errors]).toEqual([0, 0]);
 	});
 
 	it("times out a request as status 0 and grows and shrinks the users", async () => {
