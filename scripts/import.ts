@@ -13,11 +13,9 @@ import { ConfigError, loadConfig } from "../lib/config";
 import { issueToken } from "../lib/jwt";
 import { validateCatalog, type ProductInput } from "../domain/catalog";
 import type { ImportResult } from "../services/products.service";
+import { batches } from "../domain/import-batches";
 
-/** Most entries per request (the action accepts at most 500). */
-export const BATCH_SIZE = 50;
-/** Most JSON bytes per request, under the gateway's 64 KB body limit. */
-export const BATCH_BYTES = 48 * 1024;
+export { BATCH_BYTES, BATCH_SIZE, batches } from "../domain/import-batches";
 
 export interface ImportOptions {
 	/** Gateway base URL, e.g. http://localhost:3000. */
@@ -50,22 +48,6 @@ export function readCatalog(file: string): ProductInput[] {
 		throw new ImportError(`${file} has ${problems.length} problem(s); nothing was imported:\n${lines.join("\n")}`);
 	}
 	return entries as ProductInput[];
-}
-
-/** Splits `products` into requests of at most BATCH_SIZE entries and BATCH_BYTES of JSON (at least one entry). */
-export function* batches(products: readonly ProductInput[]): Generator<{ start: number; batch: ProductInput[] }> {
-	let start = 0;
-	while (start < products.length) {
-		let end = start + 1;
-		let bytes = Buffer.byteLength(JSON.stringify(products[start]));
-		while (end < products.length && end - start < BATCH_SIZE) {
-			bytes += Buffer.byteLength(JSON.stringify(products[end])) + 1;
-			if (bytes > BATCH_BYTES) break;
-			end += 1;
-		}
-		yield { start, batch: products.slice(start, end) };
-		start = end;
-	}
 }
 
 /**

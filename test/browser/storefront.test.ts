@@ -3,8 +3,14 @@
  * admin would: every step through the visible page, every assertion on visible text. Screenshots:
  * test-output/browser/.
  */
+import fs from "node:fs";
+import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { ADMIN, addToCart, launchBrowser, register, screenshot, startShop, stop } from "./support";
+import { ROOT } from "../process/launcher";
+
+/** The real 101-product catalog the project is given (never copied into it). */
+const CATALOG = path.resolve(ROOT, "../shared/data/catalog.json");
 
 describe("the storefront in chromium", () => {
 	let shop: Awaited<ReturnType<typeof startShop>>;
@@ -45,6 +51,8 @@ describe("the storefront in chromium", () => {
 		await page.getByLabel("Quantity of Gooseneck Kettle 1 L").fill("2");
 		await page.getByLabel("Quantity of Gooseneck Kettle 1 L").press("Enter");
 		await page.getByRole("button", { name: "Pay $207.00" }).waitFor();
+		// The keyboard stays where it was: on the quantity just changed.
+		expect(await page.getByLabel("Quantity of Gooseneck Kettle 1 L").evaluate(element => element === document.activeElement)).toBe(true);
 		await screenshot(page, "storefront-cart");
 		await page.getByRole("combobox", { name: /^Payment/ }).selectOption("tok_visa");
 		await page.getByRole("button", { name: "Pay $207.00" }).click();
@@ -92,11 +100,13 @@ describe("the storefront in chromium", () => {
 		// Tab from the top of the page to the search field, then search with Enter.
 		const search = page.getByLabel("Search");
 		for (let i = 0; i < 12 && !(await search.evaluate(element => element === document.activeElement)); i++) await page.keyboard.press("Tab");
+		expect(await search.evaluate(element => element === document.activeElement)).toBe(true);
 		await page.keyboard.type("Espresso");
 		await page.keyboard.press("Enter");
 		await page.getByRole("heading", { name: "Results for “Espresso”" }).waitFor();
 		const product = page.getByRole("link", { name: "Highland Espresso Beans 1 kg" });
-		await product.focus();
+		for (let i = 0; i < 12 && !(await product.evaluate(element => element === document.activeElement)); i++) await page.keyboard.press("Tab");
+		expect(await product.evaluate(element => element === document.activeElement)).toBe(true);
 		await page.keyboard.press("Enter");
 		await page.getByRole("heading", { name: "Highland Espresso Beans 1 kg" }).waitFor();
 		await page.getByText("$24.50").waitFor();
@@ -105,7 +115,27 @@ describe("the storefront in chromium", () => {
 		await screenshot(page, "storefront-phone");
 	});
 
-	it("lets an admin create a product that then appears in the catalog", async () => {
+	it("filters by category, sorts by price, pages, and signs out", async () => {
+		await register(page, shop.origin, "Cleo");
+		await page.goto(`${shop.origin}/#/`);
+		await page.getByText("15 products · page 1 of 2").waitFor();
+		await page.getByRole("link", { name: "Next →" }).click();
+		await page.getByText("15 products · page 2 of 2").waitFor();
+		expect(await page.locator(".card").count()).toBe(3);
+		await page.getByLabel("Category").selectOption("Grinders");
+		await page.getByLabel("Sort").selectOption("-price");
+		await page.getByRole("button", { name: "Search" }).click();
+		await page.getByRole("heading", { name: "Grinders" }).waitFor();
+		await page.getByText("3 products · page 1 of 1").waitFor();
+		expect(await page.locator(".card-name").allTextContents()).toEqual(["Electric Burr Grinder", "Hand Burr Grinder", "Blade Grinder Compact"]);
+		await page.getByRole("button", { name: "Sign out" }).click();
+		await page.getByText("You are signed out.").waitFor();
+		await page.getByRole("link", { name: "Sign in" }).waitFor();
+		expect(await page.getByRole("link", { name: "Cart" }).count()).toBe(0);
+	});
+
+	it("lets an admin create a product that then appears in the catalog, edit it, and import a catalog file", async () => {
+		expect(fs.existsSync(CATALOG)).toBe(true);
 		await page.goto(`${shop.origin}/#/login`);
 		await page.getByLabel("Email").fill(ADMIN.email);
 		await page.getByLabel("Password").fill(ADMIN.password);
@@ -129,5 +159,24 @@ describe("the storefront in chromium", () => {
 		await card.getByText("$12.50").waitFor();
 		await card.getByText("Testware · Mugs").waitFor();
 		await screenshot(page, "storefront-admin-product");
+		// Edit: a new price, the shelf count untouched.
+		await page.getByRole("link", { name: "Admin" }).click();
+		await page.getByRole("link", { name }).click();
+		await page.getByRole("heading", { name: `Edit ${name}` }).waitFor();
+		await page.getByLabel("Price").fill("14.00");
+		await page.getByRole("button", { name: "Save changes" }).click();
+		await page.getByText(new RegExp(`^${name} \\(MUG-\\d+\\) is saved\\.$`)).waitFor();
+		const row = page.getByRole("row", { name: new RegExp(name) });
+		await row.getByText("$14.00").waitFor();
+		expect(await row.locator("td").nth(2).textContent()).toBe("7");
+		// Import the real catalog file: 101 products, in batches under the gateway's body limit.
+		await page.getByLabel("Catalog file (JSON)").setInputFiles(CATALOG);
+		await page.getByRole("button", { name: "Import" }).click();
+		await page.getByText("Imported 101 products: 101 created, 0 updated, 0 unchanged.").waitFor();
+		await page.getByRole("link", { name: "Catalog", exact: true }).click();
+		await page.getByLabel("Search").fill("Wanderer Black Hiking Boots");
+		await page.getByRole("button", { name: "Search" }).click();
+		await page.locator(".card", { hasText: "Wanderer Black Hiking Boots" }).getByText("$109.99").waitFor();
+		await page.getByLabel("Category").selectOption("Footwear");
 	});
 });

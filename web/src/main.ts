@@ -42,21 +42,30 @@ function drawNav(): void {
 	mount(document.getElementById("nav")!, ...items, ...account);
 }
 
+/** Counts navigations: a view that finishes loading after the visitor moved on draws into a detached element. */
+let navigation = 0;
+
 async function route(): Promise<void> {
-	const [path, search = ""] = location.hash.replace(/^#\/?/, "").split("?");
-	const [name = "", ...args] = path.split("/").filter(Boolean).map(decodeURIComponent);
-	const view = ROUTES[name];
-	const main = document.getElementById("main")!;
+	const current = ++navigation;
+	const page = document.getElementById("main")!;
+	// Each view draws into its own element, which replaces the page's content only if no newer navigation began.
+	const main = h("div");
 	clearFlash();
-	mount(main, h("p", { class: "muted" }, "Loading…"));
+	mount(page, h("p", { class: "muted" }, "Loading…"));
 	try {
+		const [path, search = ""] = location.hash.replace(/^#\/?/, "").split("?");
+		const [name = "", ...args] = path.split("/").filter(Boolean).map(decodeURIComponent);
+		const view = ROUTES[name];
 		if (!view) mount(main, h("h1", {}, "Page not found"), h("p", {}, h("a", { href: "#/" }, "Back to the catalog")));
 		else await view(main, args, new URLSearchParams(search));
 	} catch (err) {
+		if (current !== navigation) return;
 		showError(err);
 		mount(main, h("h1", {}, "Something went wrong"), h("p", {}, h("a", { href: "#/" }, "Back to the catalog")));
 	}
-	const heading = main.querySelector("h1");
+	if (current !== navigation) return;
+	page.replaceChildren(main);
+	const heading = page.querySelector("h1");
 	if (heading) document.title = `${heading.textContent} · moleculer-shop`;
 }
 

@@ -36,6 +36,7 @@ function accountForm(title: string, submitText: string, fields: HTMLElement[], s
 	return form;
 }
 
+/** `#/login?next=`: sign in, then go to `next` (a hash route of this page) or the catalog. */
 export function loginView(main: HTMLElement, _args: string[], params: URLSearchParams): void {
 	const form = accountForm(
 		"Sign in",
@@ -51,6 +52,7 @@ export function loginView(main: HTMLElement, _args: string[], params: URLSearchP
 	form.querySelector("input")?.focus();
 }
 
+/** `#/register?next=`: create a customer account, signed in at once. */
 export function registerView(main: HTMLElement, _args: string[], params: URLSearchParams): void {
 	const form = accountForm(
 		"Register",

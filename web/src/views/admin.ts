@@ -6,13 +6,16 @@
  */
 import { api, currentSession, query, type Page, type Product } from "../api";
 import { field, formValues, h, mount } from "../dom";
-import { flash, showError } from "../flash";
+import { describeError, flash, showError } from "../flash";
 import { formatMoney, moneyInput, parseMoney } from "../money";
 import { requireSession } from "../guard";
+import { batches } from "../../../domain/import-batches";
+import { forgetCategories } from "./catalog";
 
-/** Products per import request: 50 entries of the catalog stay well under 64 KB of JSON. */
-const IMPORT_BATCH = 50;
-
+/**
+ * `#/admin` (product list, import), `#/admin/new` and `#/admin/edit/<id>`. Admins only: anyone else is sent to
+ * sign in or told the page is for administrators. @throws ApiError when the product list cannot be read.
+ */
 export async function adminView(main: HTMLElement, args: string[], params: URLSearchParams): Promise<void> {
 	if (!requireSession("#/admin")) return;
 	if (currentSession()?.customer.role !== "admin") {
@@ -78,16 +81,20 @@ function importForm(main: HTMLElement): HTMLFormElement {
 				}
 				if (!Array.isArray(products) || products.length === 0) return flash("The file must hold a non-empty JSON array of products.", "error");
 				const totals = { created: 0, updated: 0, unchanged: 0 };
+				let done = 0;
 				try {
-					for (let i = 0; i < products.length; i += IMPORT_BATCH) {
-						const result = await api<typeof totals>("POST", "/products/import", { products: products.slice(i, i + IMPORT_BATCH) });
+					for (const { batch } of batches(products)) {
+						const result = await api<typeof totals>("POST", "/products/import", { products: batch });
 						for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += result[key];
-						flash(`Importing… ${Math.min(i + IMPORT_BATCH, products.length)} of ${products.length}`);
+						done += batch.length;
+						flash(`Importing… ${done} of ${products.length}`);
 					}
 				} catch (err) {
 					showError(err);
+					if (done > 0) flash(`${describeError(err)} The first ${done} of ${products.length} entries are imported; importing the file again is safe.`, "error");
 					return;
 				}
+				forgetCategories();
 				await adminView(main, [], new URLSearchParams());
 				flash(`Imported ${products.length} products: ${totals.created} created, ${totals.updated} updated, ${totals.unchanged} unchanged.`);
 			}
@@ -113,9 +120,13 @@ function productForm(main: HTMLElement, product: Product | null): void {
 				if (price === null) return flash(`Price: enter an amount like 19.99 (at most ${v.currency || currency}'s decimals).`, "error");
 				const fields = { sku: v.sku.trim(), name: v.name.trim(), description: v.description, category: v.category.trim(), brand: v.brand.trim(), price, currency: v.currency.trim().toUpperCase() || currency };
 				try {
+					// The shelf count is sent only when the admin changed it: units sold since the form opened must
+					// not come back with an edit of the name.
+					const onHand = Number(v.stock);
 					const saved = product
-						? await api<Product>("PATCH", `/products/${encodeURIComponent(product.id)}`, { ...fields, onHand: Number(v.stock) })
-						: await api<Product>("POST", "/products", { ...fields, stock: Number(v.stock) });
+						? await api<Product>("PATCH", `/products/${encodeURIComponent(product.id)}`, onHand === product.onHand ? fields : { ...fields, onHand })
+						: await api<Product>("POST", "/products", { ...fields, stock: onHand });
+					forgetCategories();
 					flash(`${saved.name} (${saved.sku}) is saved.`);
 					location.hash = "#/admin";
 				} catch (err) {

@@ -7,7 +7,7 @@ import { field, formValues, h, mount } from "../dom";
 import { formatMoney } from "../money";
 
 const SORTS: [string, string][] = [
-	["", "Relevance"],
+	["", "Default order (oldest first)"],
 	["price", "Price: low to high"],
 	["-price", "Price: high to low"],
 	["name", "Name: A to Z"],
@@ -17,16 +17,29 @@ const SORTS: [string, string][] = [
 const PAGE_SIZE = 12;
 let categories: string[] | null = null;
 
-/** The categories of the catalog, from its first pages (the API's largest page, 100 products, at most 5 pages). */
+/**
+ * The categories of the catalog, from its first pages (the API's largest page, 100 products, at most 5 pages:
+ * there is no category endpoint), kept until `forgetCategories`; none (the filter offers "All") when they
+ * cannot be read.
+ */
 async function loadCategories(): Promise<string[]> {
 	if (categories) return categories;
 	const seen = new Set<string>();
-	for (let page = 1; page <= 5; page++) {
-		const result = await api<Page<Product>>("GET", `/products${query({ page, pageSize: 100, sort: "name" })}`);
-		for (const product of result.rows) seen.add(product.category);
-		if (page >= result.totalPages) break;
+	try {
+		for (let page = 1; page <= 5; page++) {
+			const result = await api<Page<Product>>("GET", `/products${query({ page, pageSize: 100, sort: "name" })}`);
+			for (const product of result.rows) seen.add(product.category);
+			if (page >= result.totalPages) break;
+		}
+	} catch {
+		return [];
 	}
 	return (categories = [...seen].sort());
+}
+
+/** Drops the remembered categories (after an admin saved or imported products). */
+export function forgetCategories(): void {
+	categories = null;
 }
 
 function option(value: string, text: string, selected: string): HTMLOptionElement {
@@ -45,6 +58,7 @@ export function productCard(product: Product): HTMLElement {
 	);
 }
 
+/** `#/?q=&category=&sort=&page=`: a page of `GET /api/products`, 12 per page. @throws ApiError when it cannot be read. */
 export async function catalogView(main: HTMLElement, _args: string[], params: URLSearchParams): Promise<void> {
 	const q = params.get("q") ?? "";
 	const category = params.get("category") ?? "";

@@ -7,6 +7,7 @@ import { requireSession } from "../guard";
 
 const STATUS_TEXT: Record<string, string> = { pending: "Pending", paid: "Paid", payment_failed: "Payment failed", cancelled: "Cancelled" };
 
+/** `#/orders?page=`: the signed-in customer's orders, 10 per page, Cancel on paid ones. @throws ApiError when they cannot be read. */
 export async function ordersView(main: HTMLElement, _args: string[], params: URLSearchParams): Promise<void> {
 	if (!requireSession("#/orders")) return;
 	const page = Math.max(1, Number(params.get("page")) || 1);

@@ -5,6 +5,7 @@ import { flash, showError } from "../flash";
 import { formatMoney } from "../money";
 import { requireSession } from "../guard";
 
+/** `#/product/<id>`: the product, and Add to cart (signed-in shoppers). @throws ApiError 404 PRODUCT_NOT_FOUND. */
 export async function productView(main: HTMLElement, [id]: string[]): Promise<void> {
 	const product = await api<Product>("GET", `/products/${encodeURIComponent(id)}`);
 	const form = h(
