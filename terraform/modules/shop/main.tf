@@ -49,6 +49,8 @@ locals {
     LOADGEN_TARGET = "http://shop-api.${local.cluster_domain}"
     LOADGEN_HOST   = "0.0.0.0"
     LOADGEN_PORT   = tostring(local.loadgen_port)
+    # Runs long enough to watch an HPA scale (the engine's ceiling is 3600 s).
+    LOADGEN_MAX_DURATION = "1800"
   })
 
   # Connection strings carrying passwords live in the Secret, not the ConfigMap.
