@@ -22,7 +22,6 @@ import { createBrokerOptions } from "../lib/broker-options";
 import { HealthServer } from "../lib/health";
 import { StartupError, checkDependencies, portProblems } from "../lib/preflight";
 import { DataDirLockedError, lockDataDir } from "../lib/data-lock";
-import { startRepl } from "../lib/repl";
 import { ROUTED_SERVICES } from "../services/api.routes";
 
 /** Every service, in the order a one-process shop creates them (the gateway last). */
@@ -169,7 +168,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 	if (health) health.phase = "running";
 	const where = hostsGateway ? `; storefront at http://localhost:${config.port}/, API at http://localhost:${config.port}/api` : "";
 	broker.logger.info(`Ready: ${names.join(", ")} on node ${broker.nodeID}${where}.`);
-	if (argv.includes("--repl")) startRepl(broker);
+	// Required here, not at the top: only `npm run repl` loads the REPL and its commands (moleculer-repl, table).
+	if (argv.includes("--repl")) (require("../lib/repl") as typeof import("../lib/repl")).startRepl(broker);
 	return 0;
 }
 
