@@ -58,7 +58,7 @@ export class WebAssets {
 	/** Whether `url` (path and query) is a page or an asset of this site. */
 	handles(url: string | undefined): boolean {
 		const pathname = (url ?? "").split("?")[0];
-		return pathname in this.pages || ASSET_PATH.test(pathname);
+		return Object.hasOwn(this.pages, pathname) || ASSET_PATH.test(pathname);
 	}
 
 	/** Answers `req` (a URL `handles` accepted) with the security headers already set on `res`. */
@@ -68,7 +68,7 @@ export class WebAssets {
 			res.writeHead(405, { Allow: "GET, HEAD", "Content-Type": "text/plain; charset=utf-8" }).end("Method not allowed\n");
 			return;
 		}
-		const page = this.pages[pathname];
+		const page = Object.hasOwn(this.pages, pathname) ? this.pages[pathname] : undefined;
 		const file = this.read(page ?? pathname.slice(1), page ? "no-cache" : ASSET_CACHE);
 		res.setHeader("Content-Security-Policy", PAGE_CSP);
 		if (!file) {

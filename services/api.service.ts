@@ -201,7 +201,8 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 				}
 				// The storefront (web/, built into dist/web) and the documentation page (lib/api-docs.ts): static
 				// files with a CSP of their own.
-				if (this.storefront.handles(req.url)) {
+				// (API calls, the hot path, skip the check.)
+				if (!req.url?.startsWith("/api/") && this.storefront.handles(req.url)) {
 					res.setHeader("X-Request-Id", requestId);
 					return void this.headers(req, res, () => this.storefront.serve(req, res));
 				}

@@ -4,8 +4,8 @@
  */
 import type { Browser } from "playwright-core";
 import { freePort } from "../../scripts/net";
-import { launch, status } from "../process/launcher";
-import { launchBrowser, screenshot, startShop, stop, waitFor } from "./support";
+import { launch } from "../process/launcher";
+import { launchBrowser, screenshot, startShop, stop, untilAnswers } from "./support";
 
 describe("the load generator's page in chromium", () => {
 	let shop: Awaited<ReturnType<typeof startShop>>;
@@ -18,7 +18,7 @@ describe("the load generator's page in chromium", () => {
 		const port = await freePort();
 		loadgen = await launch({ SERVICES: "loadgen", LOADGEN_TARGET: shop.origin, LOADGEN_PORT: String(port), HEALTH_PORT: "0", METRICS_PORT: "0" });
 		page = `http://127.0.0.1:${port}/loadgen/`;
-		await waitFor(`the loadgen node at ${page} (its output: ${loadgen.text().slice(-500)})`, async () => (await status(page)) === 200);
+		await untilAnswers(page, loadgen);
 	});
 	afterAll(async () => {
 		await browser?.close();

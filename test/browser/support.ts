@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { launch, ROOT, status, type Running } from "../process/launcher";
+import { waitFor } from "../../scripts/harness";
 
 /** Debian's chromium (apt-get install chromium). */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -23,12 +24,12 @@ export function launchBrowser(): Promise<Browser> {
 	});
 }
 
-/** Resolves once `check` is true, polling every 100 ms; fails after `timeoutMs` naming `what`. */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (!(await check())) {
-		if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-		await new Promise(resolve => setTimeout(resolve, 100));
+/** Resolves once `url` answers 200; fails after 30 s with the last lines `running` printed. */
+export async function untilAnswers(url: string, running: Running): Promise<void> {
+	try {
+		await waitFor(async () => (await status(url)) === 200, `${url} to answer 200`, 30_000);
+	} catch (err) {
+		throw new Error(`${(err as Error).message}; its output:\n${running.text().slice(-1000)}`);
 	}
 }
 
@@ -36,7 +37,7 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
 export async function startShop(env: NodeJS.ProcessEnv = {}): Promise<Running & { origin: string }> {
 	const shop = await launch({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, RATE_LIMIT: "100000", AUTH_RATE_LIMIT: "1000", HEALTH_PORT: "0", METRICS_PORT: "0", ...env });
 	const origin = `http://127.0.0.1:${shop.port}`;
-	await waitFor(`the shop at ${origin} (its output: ${shop.text().slice(-500)})`, async () => (await status(`${origin}/api/health`)) === 200);
+	await untilAnswers(`${origin}/api/health`, shop);
 	return { ...shop, origin };
 }
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { LoadOptionsError, LoadRun, validateLoadOptions, type LoadOptions } from "../../lib/loadgen/engine";
 import { JOURNEY_NAMES, JOURNEY_WEIGHTS, JOURNEYS, STEP_LABELS, pickJourney } from "../../lib/loadgen/journeys";
 import { LoadStats, SERIES_POINTS } from "../../lib/loadgen/stats";
+import { waitFor } from "../../scripts/harness";
 
 /** Seeded uniform [0, 1) generator (mulberry32). */
 function seeded(seed: number): () => number {
@@ -14,15 +15,6 @@ function seeded(seed: number): () => number {
 		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
 		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 	};
-}
-
-/** Waits until `condition` holds, polling every 20 ms; fails after `timeoutMs`. */
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (!condition()) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await new Promise(resolve => setTimeout(resolve, 20));
-	}
 }
 
 interface Order {
@@ -298,7 +290,7 @@ describe("loadgen engine against a fake gateway", () => {
 		shop.failures.set("GET /api/cart", 429);
 		const run = new LoadRun(options(target, { ratePerSecond: 100, users: 20 }));
 		const status = () => run.status();
-		await until(() => status().stats.steps["POST /cart/items"].total.errors >= 5 && status().stats.steps["GET /cart"].total.errors >= 3, "failed cart requests");
+		await waitFor(() => status().stats.steps["POST /cart/items"].total.errors >= 5 && status().stats.steps["GET /cart"].total.errors >= 3, "failed cart requests");
 		await run.stop();
 		const { stats, journeys } = status();
 		expect(stats.steps["POST /cart/items"].total).toMatchObject({ errors: stats.steps["POST /cart/items"].total.count, errorStatuses: { "500": stats.steps["POST /cart/items"].total.count }, lastErrorStatus: 500 });
@@ -320,7 +312,7 @@ describe("loadgen engine against a fake gateway", () => {
 	it("drops arrivals while every user is busy and stops by request", async () => {
 		shop.delayMs = 300;
 		const run = new LoadRun(options(target, { ratePerSecond: 20, users: 1 }));
-		await until(() => run.status().totals.dropped >= 3, "dropped arrivals");
+		await waitFor(() => run.status().totals.dropped >= 3, "dropped arrivals");
 		const during = run.status();
 		expect(during.activeUsers).toBe(1);
 		expect(during.totals.started).toBeLessThanOrEqual(2);
@@ -344,7 +336,7 @@ describe("loadgen engine against a fake gateway", () => {
 		shop.redirectTo = `${elsewhereUrl}api/products`;
 		try {
 			const run = new LoadRun(options(target, { ratePerSecond: 50, users: 5 }));
-			await until(() => run.status().stats.totals.total.errors >= 5, "redirected requests");
+			await waitFor(() => run.status().stats.totals.total.errors >= 5, "redirected requests");
 			await run.stop();
 			expect(run.status().stats.totals.total.errorStatuses).toEqual({ "302": run.status().stats.totals.total.errors });
 			expect(elsewhere.hits.size).toBe(0);
@@ -356,9 +348,9 @@ describe("loadgen engine against a fake gateway", () => {
 
 	it("signs a user in again after its session is refused (401)", async () => {
 		const run = new LoadRun(options(target, { ratePerSecond: 100, users: 2 }));
-		await until(() => shop.emails.length === 2, "both users registered");
+		await waitFor(() => shop.emails.length === 2, "both users registered");
 		shop.expireSessions();
-		await until(() => shop.unauthorized >= 1 && shop.logins >= 1, "a user signed in again after a 401");
+		await waitFor(() => shop.unauthorized >= 1 && shop.logins >= 1, "a user signed in again after a 401");
 		await run.stop();
 		const { steps } = run.status().stats;
 		expect(shop.emails).toHaveLength(2);
@@ -368,12 +360,12 @@ describe("loadgen engine against a fake gateway", () => {
 	it("times out a request as status 0 and grows and shrinks the users", async () => {
 		shop.delayMs = 400;
 		const run = new LoadRun(options(target, { ratePerSecond: 50, users: 2, requestTimeoutMs: 100 }));
-		await until(() => run.status().stats.totals.total.errors >= 2, "timed out requests");
+		await waitFor(() => run.status().stats.totals.total.errors >= 2, "timed out requests");
 		expect(run.status().stats.totals.total.errorStatuses).toEqual({ "0": expect.any(Number) });
 		run.setUsers(6);
-		await until(() => run.status().activeUsers > 2, "more active users");
+		await waitFor(() => run.status().activeUsers > 2, "more active users");
 		run.setUsers(1);
-		await until(() => run.status().activeUsers <= 1, "fewer active users");
+		await waitFor(() => run.status().activeUsers <= 1, "fewer active users");
 		expect(run.status().options.users).toBe(1);
 		await run.stop();
 		expect(run.state).toBe("stopped");

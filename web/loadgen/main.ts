@@ -7,6 +7,7 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import "./style.css";
 import type { LoadgenStatus } from "../../services/loadgen.service";
+import { h } from "../src/dom";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const form = $<HTMLFormElement>("control");
@@ -74,16 +75,9 @@ function draw(status: LoadgenStatus): void {
 	$("throughput-caption").textContent = last ? `now ${last.rps.toFixed(1)}, peak ${peak.toFixed(1)} over ${points.length} s` : "no data yet";
 	$("latency-caption").textContent = last ? `now p50 ${ms(last.p50)}, p95 ${ms(last.p95)}, p99 ${ms(last.p99)}` : "no data yet";
 	const rows = Object.entries(run.stats.steps).map(([step, stats]) => {
-		const row = document.createElement("tr");
 		const statuses = Object.entries(stats.total.errorStatuses).map(([code, count]) => `${count}× ${code === "0" ? "no answer" : code}`).join(", ");
-		const cells = [step, stats.lastSecond.rps.toFixed(1), String(stats.total.count), ms(stats.total.p50), ms(stats.total.p95), ms(stats.total.p99), stats.total.errors ? `${stats.total.errors} (${statuses})` : "0"];
-		cells.forEach((text, i) => {
-			const cell = document.createElement(i === 0 ? "th" : "td");
-			if (i === 0) cell.setAttribute("scope", "row");
-			cell.textContent = text.replace(/ ms$/, "");
-			row.append(cell);
-		});
-		return row;
+		const figures = [stats.lastSecond.rps.toFixed(1), String(stats.total.count), ms(stats.total.p50), ms(stats.total.p95), ms(stats.total.p99), stats.total.errors ? `${stats.total.errors} (${statuses})` : "0"];
+		return h("tr", {}, h("th", { scope: "row" }, step), ...figures.map(text => h("td", {}, text.replace(/ ms$/, ""))));
 	});
 	$("steps").querySelector("tbody")!.replaceChildren(...rows);
 }

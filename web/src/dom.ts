@@ -13,13 +13,18 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
 		else if (value === true) element.setAttribute(name, "");
 		else if (value !== false && value != null) element.setAttribute(name, String(value));
 	}
-	for (const child of children) if (child !== null && child !== undefined && child !== false) element.append(typeof child === "number" ? String(child) : child);
+	element.append(...nodes(children));
 	return element;
+}
+
+/** `children` as DOM children: numbers as text, null, undefined and false left out. */
+function nodes(children: Child[]): (Node | string)[] {
+	return children.filter((child): child is Node | string | number => child !== null && child !== undefined && child !== false).map(child => (typeof child === "number" ? String(child) : child));
 }
 
 /** Replaces the children of `parent` with `children`. */
 export function mount(parent: Element, ...children: Child[]): void {
-	parent.replaceChildren(...children.filter((child): child is Node | string => child !== null && child !== undefined && child !== false).map(child => (typeof child === "number" ? String(child) : child)));
+	parent.replaceChildren(...nodes(children));
 }
 
 /** A labelled form field: `<label>` wrapping the caption and `control`. */

@@ -7,6 +7,7 @@ import { ApiError, api, type Order, type PricedCart } from "../api";
 import { field, formValues, h, mount } from "../dom";
 import { flash, showError } from "../flash";
 import { formatMoney } from "../money";
+import { MAX_LINE_QUANTITY } from "../../../domain/cart";
 import { requireSession } from "../guard";
 
 /** The test payment tokens of the shop's payment provider (domain/payment-provider.ts). */
@@ -59,7 +60,7 @@ function draw(main: HTMLElement, cart: PricedCart): void {
 		return;
 	}
 	const rows = cart.items.map(item => {
-		const quantity = h("input", { type: "number", min: 1, max: 99, value: item.quantity, "aria-label": `Quantity of ${item.name}`, class: "qty", "data-focus": `qty-${item.productId}` });
+		const quantity = h("input", { type: "number", min: 1, max: MAX_LINE_QUANTITY, value: item.quantity, "aria-label": `Quantity of ${item.name}`, class: "qty", "data-focus": `qty-${item.productId}` });
 		quantity.addEventListener("change", () => {
 			const value = Number(quantity.value);
 			if (Number.isInteger(value) && value >= 1) {

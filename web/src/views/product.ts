@@ -3,6 +3,7 @@ import { api, type PricedCart, type Product } from "../api";
 import { field, formValues, h, mount } from "../dom";
 import { flash, showError } from "../flash";
 import { formatMoney } from "../money";
+import { MAX_LINE_QUANTITY } from "../../../domain/cart";
 import { requireSession } from "../guard";
 
 /** `#/product/<id>`: the product, and Add to cart (signed-in shoppers). @throws ApiError 404 PRODUCT_NOT_FOUND. */
@@ -24,7 +25,7 @@ export async function productView(main: HTMLElement, [id]: string[]): Promise<vo
 				}
 			}
 		},
-		field("Quantity", h("input", { type: "number", name: "quantity", min: 1, max: Math.max(1, Math.min(product.stock, 99)), value: 1, required: true })),
+		field("Quantity", h("input", { type: "number", name: "quantity", min: 1, max: Math.max(1, Math.min(product.stock, MAX_LINE_QUANTITY)), value: 1, required: true })),
 		h("button", { type: "submit", disabled: product.stock === 0 }, "Add to cart")
 	);
 	mount(
