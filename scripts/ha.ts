@@ -103,7 +103,8 @@ export interface RedisSentinels {
 export async function startRedisSentinels(count = 3, downAfterMs = 1000): Promise<RedisSentinels> {
 	const [primaryPort, replicaPort, ...sentinelPorts] = await freePorts(2 + count);
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "shop-sentinel-"));
-	const common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+	// A replica writes the RDB of its full sync to its dir even with --save "": keep it in the temporary folder.
+	const common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir];
 	const primary = server("redis-primary", primaryPort, "redis-server", ["--port", String(primaryPort), ...common]);
 	const replica = server("redis-replica", replicaPort, "redis-server", ["--port", String(replicaPort), "--replicaof", "127.0.0.1", String(primaryPort), ...common]);
 	const sentinels = sentinelPorts.map((port, i) => {
