@@ -78,10 +78,12 @@ export function loggerOptions(format: "json" | "pretty", level: string, destinat
 			createLogger: (lineLevel: string, bindings: Record<string, unknown>) => {
 				// Moleculer's bindings (nodeID, ns, mod, svc, ver) as the two fields a reader needs.
 				const child = root.child({ nodeID: bindings.nodeID, service: bindings.svc ?? bindings.mod }, { level: lineLevel });
+				// Levels below the node's are no-ops: Moleculer calls every level, and building the message
+				// (inspect of objects) for a line Pino then drops cost ~2 % of a checkout's CPU.
 				return Object.fromEntries(
 					LEVELS.map(type => [
 						type,
-						(...args: unknown[]) => {
+						!child.isLevelEnabled(type) ? () => undefined : (...args: unknown[]) => {
 							const err = args.find(arg => arg instanceof Error);
 							const message = args
 								.filter(arg => arg !== err)

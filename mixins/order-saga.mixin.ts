@@ -35,7 +35,7 @@ export interface SagaThis extends DbServiceThis {
 	endCartClaim(ctx: Context, order: Record<string, any>, how: "complete" | "release"): Promise<void>;
 	finishCancel(ctx: Context, order: Record<string, any>): Promise<Record<string, any>>;
 	recoverOrders(): Promise<number>;
-	publishOutbox(orderId: string): Promise<void>;
+	publishOutbox(order: Record<string, any>): Promise<void>;
 }
 
 /** An event waiting in an order's outbox. */
@@ -81,7 +81,7 @@ export const OrderSagaMixin: Partial<ServiceSchema> = {
 				await ctx.call("products.commitStock", { reservationId: order._id, items });
 				const outbox: OutboxEntry[] = [{ channel: CHANNELS.ORDER_PAID, payload: orderEvent(order) }];
 				settled = await this.moveOrder(order._id, "paid", { payment: { status: "captured", transactionId: payment.transactionId }, outbox, outboxPending: true });
-				if (settled) await this.publishOutbox(order._id);
+				if (settled) await this.publishOutbox(settled);
 				await this.endCartClaim(ctx, order, "complete");
 			} else {
 				await ctx.call("products.releaseStock", { reservationId: order._id, items });
@@ -116,18 +116,18 @@ export const OrderSagaMixin: Partial<ServiceSchema> = {
 			const cancelled = await this.moveOrder(order._id, "cancelled", { payment: { ...order.payment, status: refund.status }, outbox, outboxPending: true });
 			if (cancelled) {
 				countMetric(this.broker, "shop.orders.total", { outcome: "cancelled" });
-				await this.publishOutbox(order._id);
+				await this.publishOutbox(cancelled);
 			}
 			return cancelled ?? (await this.adapter.findById(order._id))!;
 		},
 
 		/**
-		 * Publishes the order's outbox, then marks it sent. A failure (NATS down) leaves it pending for recovery;
-		 * the checkout itself has succeeded either way.
+		 * Publishes the outbox of `order` (the document as just written or read), then marks it sent. A failure
+		 * (NATS down) leaves it pending for recovery; the checkout itself has succeeded either way.
 		 */
-		async publishOutbox(this: SagaThis, orderId: string): Promise<void> {
-			const order = await this.adapter.findById(orderId);
-			if (!order?.outboxPending) return;
+		async publishOutbox(this: SagaThis, order: Record<string, any>): Promise<void> {
+			const orderId: string = order._id;
+			if (!order.outboxPending) return;
 			try {
 				for (const entry of order.outbox as OutboxEntry[]) await sendToChannel(this.broker, entry.channel, entry.payload);
 				await this.adapter.updateMany({ _id: orderId }, { $set: { outboxPending: false } });
@@ -165,7 +165,7 @@ export const OrderSagaMixin: Partial<ServiceSchema> = {
 				});
 			}
 			const unsent = await this.adapter.find({ query: { outboxPending: true, updatedAt: { $lt: before } }, limit: 100 });
-			for (const order of unsent) await this.publishOutbox(order._id);
+			for (const order of unsent) await this.publishOutbox(order);
 			setGauge(this.broker, "shop.outbox.pending", await this.adapter.count({ query: { outboxPending: true } }));
 			return done + unsent.length;
 		}

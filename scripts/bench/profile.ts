@@ -3,7 +3,8 @@
  * (`--cpu-prof`) while one of the bench's workloads loads it (`product` cached product reads, `list` cached
  * lists, `checkout` a checkout burst), then prints the top frames by self time, grouped by function and
  * file (`node_modules/<package>` or the project's own file). `--write` puts the table into BENCHMARKS.md
- * between `<!-- profile-<workload>:begin/end -->`. `TOP=<n>` shows n frames (default 15).
+ * between `<!-- profile-<workload>:begin/end -->`; `--keep` keeps the .cpuprofile and prints its path. `TOP=<n>`
+ * shows n frames (default 15).
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -81,7 +82,8 @@ async function main(): Promise<number> {
 	].join("\n");
 	console.log(text);
 	if (process.argv.includes("--write")) replaceBetweenMarkers(path.resolve(__dirname, "../../..", "BENCHMARKS.md"), `profile-${workload}`, text);
-	fs.rmSync(dir, { recursive: true, force: true });
+	if (process.argv.includes("--keep")) console.log(`Profile kept for Chrome DevTools (Performance → Load profile): ${path.join(dir, file)}`);
+	else fs.rmSync(dir, { recursive: true, force: true });
 	return 0;
 }
 

@@ -47,7 +47,7 @@ describe("durable events across nodes", () => {
 		expect((await store("orders", "orders").findById(order.id)).outboxPending).toBe(true);
 
 		await nodes.carts.stop();
-		await orders.publishOutbox(order.id);
+		await orders.publishOutbox(await store("orders", "orders").findById(order.id));
 		expect((await store("orders", "orders").findById(order.id)).outboxPending).toBe(false);
 
 		await start("carts", ["carts"]);

@@ -38,6 +38,21 @@ describe("tokens", () => {
 		await rejectsAsInvalid("not-a-jwt");
 	});
 
+	it("remembers a verified token only until its exp, and only under the secret that verified it", async () => {
+		const token = await issueToken(ann, SECRET, 2);
+		expect(await verifyToken(token, SECRET)).toEqual(ann);
+		await expect(verifyToken(token, "another-secret")).rejects.toMatchObject({ code: 401, type: ErrorTypes.INVALID_TOKEN });
+		expect(await verifyToken(token, SECRET)).toEqual(ann);
+		// Only the clock moves (jose reads `new Date()`); timers and ticks stay real.
+		const timers = ["hrtime", "nextTick", "performance", "queueMicrotask", "setImmediate", "clearImmediate", "setInterval", "clearInterval", "setTimeout", "clearTimeout"] as const;
+		jest.useFakeTimers({ doNotFake: [...timers], now: Date.now() + 3000 });
+		try {
+			await rejectsAsInvalid(token);
+		} finally {
+			jest.useRealTimers();
+		}
+	});
+
 	it("rejects tokens for another audience or without a role", async () => {
 		const key = new TextEncoder().encode(SECRET);
 		const base = () => new SignJWT({ email: "a@b.c", role: "admin" }).setProtectedHeader({ alg: "HS256" }).setSubject("x").setIssuer(JWT_ISSUER).setExpirationTime("1m");
