@@ -10,7 +10,7 @@
  *   4. open /live and /ready on HEALTH_PORT (/ready answers 503 "starting");
  *   5. wait for MongoDB, NATS and Redis, each within START_TIMEOUT (lib/preflight.ts);
  *   6. start the broker: the gateway opens its port once every service its routes call has a node;
- *   7. /ready turns 200, and the node says it is ready.
+ *   7. free what start-up left in memory (scripts/node-flags.ts), /ready turns 200, and the node says it is ready.
  *
  * SIGTERM or SIGINT (Ctrl-C): /ready turns 503, the gateway stops taking requests, the other services finish
  * what they are doing (10 s at most) and stop, the lock is released, exit code 0.
@@ -23,6 +23,7 @@ import { HealthServer } from "../lib/health";
 import { StartupError, checkDependencies, portProblems } from "../lib/preflight";
 import { DataDirLockedError, lockDataDir } from "../lib/data-lock";
 import { ROUTED_SERVICES } from "../services/api.routes";
+import { releaseStartupMemory } from "./node-flags";
 
 /** Every service, in the order a one-process shop creates them (the gateway last). */
 export const SERVICE_NAMES = ["customers", "products", "carts", "payments", "notifications", "orders", "api"] as const;
@@ -158,6 +159,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 		for (const name of names) broker.createService(name === "api" ? gatewayService(config) : loadService(name));
 		health?.attach(broker, hostsGateway ? ROUTED_SERVICES : []);
 		await broker.start();
+		releaseStartupMemory();
 	} catch (err) {
 		if (stopping) return 0;
 		for (const line of (err instanceof StartupError ? err.message : startFailure(err, config)).split("\n")) say(line);
