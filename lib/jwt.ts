@@ -28,7 +28,7 @@ interface Verified {
 }
 const verified = new LRUCache<string, Verified>({ max: VERIFIED_TOKENS });
 
-/** The HMAC key of `secret`, made once (jose would import the raw bytes on every call). */
+/** The HMAC key of `secret`, made once (jose would import the raw bytes on every call); one per JWT_SECRET. */
 const keys = new Map<string, KeyObject>();
 function keyOf(secret: string): KeyObject {
 	let key = keys.get(secret);
@@ -62,8 +62,11 @@ function isRole(value: unknown): value is Role {
  */
 export async function verifyToken(token: string, secret: string): Promise<AuthenticatedCustomer> {
 	const known = verified.get(token);
-	// jose's rule: a token is expired once `exp` <= now, in whole seconds (no clock tolerance here).
-	if (known && known.secret === secret && Math.floor(Date.now() / 1000) < known.exp) return known.customer;
+	if (known && known.secret === secret) {
+		// jose's rule: a token is expired once `exp` <= now, in whole seconds (no clock tolerance here).
+		if (Math.floor(Date.now() / 1000) < known.exp) return { ...known.customer };
+		verified.delete(token);
+	}
 	try {
 		const { payload } = await jwtVerify(token, keyOf(secret), {
 			algorithms: [ALGORITHM],
@@ -76,7 +79,8 @@ export async function verifyToken(token: string, secret: string): Promise<Authen
 		}
 		const customer: AuthenticatedCustomer = { id: payload.sub, email: payload.email, role: payload.role };
 		verified.set(token, { customer, secret, exp: payload.exp! });
-		return customer;
+		// A copy for the caller (it becomes ctx.meta.customer): the remembered one is never changed.
+		return { ...customer };
 	} catch (err) {
 		if (err instanceof joseErrors.JOSEError || err instanceof InvalidTokenError) throw new InvalidTokenError();
 		throw err;

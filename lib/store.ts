@@ -126,6 +126,8 @@ class ShopMemoryAdapter extends DbService.MemoryAdapter {
 	}
 
 	override async connect(): Promise<void> {
+		// moleculer-db's connect also wraps `db.update` in a way that prints DEP0174 on each call: nothing here
+		// calls `db.update` (updateMany and updateById above call updateAsync); keep it that way.
 		await super.connect();
 		const persistence = this.store.persistence;
 		if (persistence.inMemoryOnly) return;

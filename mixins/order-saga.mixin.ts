@@ -122,15 +122,16 @@ export const OrderSagaMixin: Partial<ServiceSchema> = {
 		},
 
 		/**
-		 * Publishes the outbox of `order` (the document as just written or read), then marks it sent. A failure
-		 * (NATS down) leaves it pending for recovery; the checkout itself has succeeded either way.
+		 * Publishes the outbox of `order` (the document as just written or read), then marks it sent unless the
+		 * order changed meanwhile (a newer outbox stays pending, and recovery sends it). A failure (NATS down)
+		 * leaves it pending for recovery; the checkout itself has succeeded either way.
 		 */
 		async publishOutbox(this: SagaThis, order: Record<string, any>): Promise<void> {
 			const orderId: string = order._id;
 			if (!order.outboxPending) return;
 			try {
 				for (const entry of order.outbox as OutboxEntry[]) await sendToChannel(this.broker, entry.channel, entry.payload);
-				await this.adapter.updateMany({ _id: orderId }, { $set: { outboxPending: false } });
+				await this.adapter.updateMany({ _id: orderId, updatedAt: order.updatedAt }, { $set: { outboxPending: false } });
 			} catch (err) {
 				this.logger.warn(`Events of order ${orderId} not published yet; recovery will retry.`, err);
 			}
@@ -165,7 +166,11 @@ export const OrderSagaMixin: Partial<ServiceSchema> = {
 				});
 			}
 			const unsent = await this.adapter.find({ query: { outboxPending: true, updatedAt: { $lt: before } }, limit: 100 });
-			for (const order of unsent) await this.publishOutbox(order);
+			// Each order read again just before: another node may have moved it (a cancel) since the list was read.
+			for (const listed of unsent) {
+				const order = await this.adapter.findById(listed._id);
+				if (order) await this.publishOutbox(order);
+			}
 			setGauge(this.broker, "shop.outbox.pending", await this.adapter.count({ query: { outboxPending: true } }));
 			return done + unsent.length;
 		}

@@ -83,6 +83,27 @@ describe("checkout saga", () => {
 		expect(await stockOf(p.id)).toBe(10);
 	});
 
+	it("keeps an outbox pending when the order changed after it was read, and recovery sends the newer one", async () => {
+		const p = await product(10);
+		await broker.call("carts.addItem", { productId: p.id, quantity: 1 }, ann);
+		const order = await broker.call<Order, any>("orders.checkout", { paymentToken: "tok_visa" }, ann);
+		const stale = await orders().adapter.findById(order.id);
+		// Another node rewrites the outbox (as a cancellation does) after `stale` was read.
+		await orders().adapter.updateMany({ _id: order.id }, { $set: { outboxPending: true, updatedAt: longAgo() } });
+		const send = jest.spyOn(orders(), "publishOutbox");
+		try {
+			await orders().publishOutbox({ ...stale, outboxPending: true });
+			expect((await orders().adapter.findById(order.id)).outboxPending).toBe(true);
+			await orders().recoverOrders();
+			// Recovery read the order again: it published the stored one and marked it sent.
+			expect(send).toHaveBeenLastCalledWith(expect.objectContaining({ _id: order.id, updatedAt: expect.any(String), outboxPending: true }));
+			expect((send.mock.calls.at(-1)![0] as { updatedAt: string }).updatedAt).not.toBe(stale.updatedAt);
+			expect((await orders().adapter.findById(order.id)).outboxPending).toBe(false);
+		} finally {
+			send.mockRestore();
+		}
+	});
+
 	it("leaves recent unfinished orders alone (their checkout may still be running)", async () => {
 		const p = await product(10);
 		const id = await interrupted(p, "created");

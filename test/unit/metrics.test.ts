@@ -3,7 +3,7 @@
  * option Moleculer's histograms take (buckets, quantiles, rate), over many label sets and values.
  */
 import { MetricTypes, ServiceBroker } from "moleculer";
-import { KeyedHistogram, bucketsOnlyMiddleware } from "../../lib/metrics";
+import { KeyedHistogram, MoleculerHistogram, bucketsOnlyMiddleware } from "../../lib/metrics";
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -14,7 +14,7 @@ function broker(): ServiceBroker {
 /** The same observations into a stock histogram and a KeyedHistogram with `options`; answers both snapshots. */
 function observeBoth(options: object): [unknown, unknown] {
 	const registry = broker().metrics;
-	const Stock = MetricTypes.Histogram as unknown as new (opts: object, registry: unknown) => { observe(v: number, l?: object, t?: number): unknown; generateSnapshot(): unknown };
+	const Stock = MoleculerHistogram as unknown as new (opts: object, registry: unknown) => { observe(v: number, l?: object, t?: number): unknown; generateSnapshot(): unknown };
 	const stock = new Stock({ name: "stock", type: "histogram", labelNames: ["route", "method"], ...options }, registry);
 	const keyed = new KeyedHistogram({ name: "keyed", type: "histogram", labelNames: ["route", "method"], ...options }, registry);
 	let seed = 7;
@@ -30,6 +30,12 @@ function observeBoth(options: object): [unknown, unknown] {
 }
 
 describe("KeyedHistogram", () => {
+	it("replaces Moleculer's histogram class, which it extends", () => {
+		expect(MoleculerHistogram).not.toBe(KeyedHistogram);
+		expect(MoleculerHistogram.name).toBe("HistogramMetric");
+		expect(MetricTypes.Histogram).toBe(KeyedHistogram);
+	});
+
 	it("counts every bucket, sum, count and last value exactly as Moleculer's histogram", () => {
 		const [stock, keyed] = observeBoth({ buckets: BUCKETS });
 		expect(keyed).toEqual(stock);

@@ -24,7 +24,7 @@ describe("releaseStartupMemory", () => {
 		expect(releaseStartupMemory()).toBe(false);
 	});
 
-	it("is possible with NODE_FLAGS on the project's Node, which accepts these options", () => {
+	it("has a gc function to call on the project's Node when run with NODE_FLAGS", () => {
 		const script = 'gc({ type: "major", execution: "sync", flavor: "last-resort" }); process.stdout.write(typeof gc)';
 		expect(execFileSync(process.execPath, [...NODE_FLAGS, "-e", script], { encoding: "utf8" })).toBe("function");
 	});
