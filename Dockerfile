@@ -40,7 +40,7 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.HEALTH_PORT || 3001) + '/live').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # The launcher (scripts/start.ts) checks settings, ports and stores, then runs the node; it is PID 1's only
 # child-free process and handles SIGTERM itself.
-# --expose-gc: the launcher runs one memory-reducing collection once the node is ready, which brings an idle
-# node to ~81–88 MB (nodes on MongoDB 86–90 MB) with V8's default young generation (scripts/node-flags.ts,
-# BENCHMARKS.md).
-CMD ["node", "--expose-gc", "dist/scripts/start.js"]
+# --max-semi-space-size=4 (MB): a young generation large enough that the garbage collector costs little
+# under load; --expose-gc: the launcher runs one memory-reducing collection once the node is ready, which
+# brings an idle node back under 90 MB (scripts/node-flags.ts, BENCHMARKS.md).
+CMD ["node", "--max-semi-space-size=4", "--expose-gc", "dist/scripts/start.js"]

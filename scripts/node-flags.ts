@@ -2,13 +2,14 @@
  * The Node options every shop node runs with: `npm start` and `npm run repl` (package.json), the image's CMD
  * (Dockerfile) and the cluster's nodes (scripts/cluster.ts) pass them, and a test checks that they agree.
  *
- * V8 keeps its default young generation (up to 16 MB per semi-space): a 1 MB semi-space, which this project
- * used before, made a checkout spend 13 % of its CPU in the garbage collector instead of 3 %, and the
- * cluster's gateway answer cached reads ~40 % slower (BENCHMARKS.md). Start-up grows the young generation
- * too, which left an idle node at ~104 MB; `--expose-gc` lets the launcher run one memory-reducing
- * collection once the node is ready (`releaseStartupMemory`), which brings it back to ~87 MB.
+ * V8's young generation may grow to 4 MB per semi-space (BENCHMARKS.md): at the 1 MB this project used
+ * before, a checkout spent 13 % of its CPU in the garbage collector (7 % at 4 MB) and the cluster's gateway
+ * answered cached reads ~40 % slower; V8's default (16 MB) was no faster than 4 MB but left a node that had
+ * served load at ~255 MB instead of ~170 MB. Start-up grows the young generation too (an idle node at ~96 MB
+ * with 4 MB); `--expose-gc` lets the launcher run one memory-reducing collection once the node is ready
+ * (`releaseStartupMemory`), which brings it back to ~88 MB.
  */
-export const NODE_FLAGS: readonly string[] = ["--expose-gc"];
+export const NODE_FLAGS: readonly string[] = ["--max-semi-space-size=4", "--expose-gc"];
 
 /**
  * Runs one full, memory-reducing ("last-resort") garbage collection, the kind V8 runs under memory pressure:
