@@ -42,5 +42,5 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
 # child-free process and handles SIGTERM itself.
 # --max-semi-space-size=4 (MB): a young generation large enough that the garbage collector costs little
 # under load; --expose-gc: the launcher runs one memory-reducing collection once the node is ready, which
-# brings an idle node back under 90 MB (scripts/node-flags.ts, BENCHMARKS.md).
+# brings an idle node back to ~88 MB, nodes on MongoDB to 85–92 MB (scripts/node-flags.ts, BENCHMARKS.md).
 CMD ["node", "--max-semi-space-size=4", "--expose-gc", "dist/scripts/start.js"]

@@ -81,10 +81,10 @@ export const MoleculerHistogram = Object.getPrototypeOf(KeyedHistogram) as Histo
 (MetricTypes.register as unknown as (name: string, type: unknown) => void)("Histogram", KeyedHistogram);
 
 /**
- * A middleware that registers every histogram without in-process quantiles (a KeyedHistogram, see above). Moleculer's quantiles keep every
- * observation of the last 60 s in arrays (one per action and label set) and sort them at each scrape: at
- * thousands of requests per second that is tens of MB and a quarter of a checkout's throughput (measured:
- * BENCHMARKS.md). Prometheus computes quantiles from the buckets instead (`histogram_quantile`), which
+ * A middleware that registers every histogram without in-process quantiles (a KeyedHistogram, see above).
+ * Moleculer's quantiles keep every observation of the last 60 s in arrays (one per action and label set) and
+ * sort them at each scrape: at thousands of requests per second that is tens of MB and a quarter of a
+ * checkout's throughput (measured: BENCHMARKS.md). Prometheus computes quantiles from the buckets instead (`histogram_quantile`), which
  * every histogram keeps. Listed before Moleculer's own middlewares, so its `created` hook runs first.
  */
 export const bucketsOnlyMiddleware: Middleware = {

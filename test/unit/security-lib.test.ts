@@ -1,4 +1,10 @@
-import { SignJWT, UnsecuredJWT } from "jose";
+import { SignJWT, UnsecuredJWT, jwtVerify } from "jose";
+
+// jose's real jwtVerify, counted: a remembered token must not reach it again.
+jest.mock("jose", () => {
+	const actual = jest.requireActual("jose");
+	return { ...actual, jwtVerify: jest.fn(actual.jwtVerify) };
+});
 import { hashPassword, verifyPassword, dummyPasswordHash } from "../../lib/password";
 import { issueToken, verifyToken } from "../../lib/jwt";
 import { ConfigError, DEV_JWT_SECRET, JWT_AUDIENCE, JWT_ISSUER, loadConfig } from "../../lib/config";
@@ -40,7 +46,10 @@ describe("tokens", () => {
 
 	it("remembers a verified token only until its exp, and only under the secret that verified it", async () => {
 		const token = await issueToken(ann, SECRET, 60);
+		const joseCalls = () => (jwtVerify as jest.Mock).mock.calls.filter(([t]) => t === token).length;
 		expect(await verifyToken(token, SECRET)).toEqual(ann);
+		expect(await verifyToken(token, SECRET)).toEqual(ann);
+		expect(joseCalls()).toBe(1);
 		await expect(verifyToken(token, "another-secret")).rejects.toMatchObject({ code: 401, type: ErrorTypes.INVALID_TOKEN });
 		expect(await verifyToken(token, SECRET)).toEqual(ann);
 		// Only the clock moves (jose reads `new Date()`); timers and ticks stay real.
