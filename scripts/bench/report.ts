@@ -7,7 +7,8 @@ import type { LoadResult } from "./load";
 
 /** Everything one bench run measured. Latencies in ms, memory in MB. */
 export interface Figures {
-	reads: ({ path: string; setup: string } & LoadResult)[];
+	/** The median round of each read (by req/s); `rounds`: every round's req/s; non2xx and errors: of all rounds. */
+	reads: ({ path: string; setup: string; rounds: number[] } & LoadResult)[];
 	/** Paid orders: `customers` customers, two lines each, 32 at a time. */
 	checkout: ({ setup: string; customers: number } & LoadResult)[];
 	uncached: { products: number; list: Latency; sort: Latency; search: Latency }[];
@@ -64,11 +65,11 @@ export function targets(f: Figures): Target[] {
 export function report(f: Figures, run: { date: string; seconds: number }): string {
 	const bare = f.reads.find(r => r.setup.startsWith("bare"))!.rps;
 	const lines = [
-		`Run on ${run.date} (${run.seconds} s): ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown CPU"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, NATS and Redis on 127.0.0.1; reads by wrk (1 thread, 50 connections, 8 s after a 2 s warm-up), checkout by autocannon. Every non-2xx answer is counted.`,
+		`Run on ${run.date} (${run.seconds} s): ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown CPU"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, NATS and Redis on 127.0.0.1; reads by wrk (1 thread, 50 connections, 8 s after a 2 s warm-up; ${f.reads[0]?.rounds.length ?? 0} rounds, the setups compared running side by side and taking turns: each row is its median round), checkout by autocannon. Every non-2xx answer is counted, in every round.`,
 		"",
-		"| path | setup | req/s | × bare | p50 (ms) | p99 (ms) | non-2xx / errors |",
-		"|---|---|---|---|---|---|---|",
-		...f.reads.map(r => `| ${r.path} | ${r.setup} | ${n(r.rps)} | ${n(r.rps / bare, 2)} | ${n(r.p50, 2)} | ${n(r.p99, 2)} | ${r.non2xx} / ${r.errors} |`),
+		"| path | setup | req/s | × bare | p50 (ms) | p99 (ms) | req/s of each round | non-2xx / errors |",
+		"|---|---|---|---|---|---|---|---|",
+		...f.reads.map(r => `| ${r.path} | ${r.setup} | ${n(r.rps)} | ${n(r.rps / bare, 2)} | ${n(r.p50, 2)} | ${n(r.p99, 2)} | ${r.rounds.map(x => n(x)).join(" / ")} | ${r.non2xx} / ${r.errors} |`),
 		"",
 		"| checkout (2 lines per cart, 32 at a time) | customers | paid orders/s | p50 (ms) | p99 (ms) | non-2xx / errors |",
 		"|---|---|---|---|---|---|",

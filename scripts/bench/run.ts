@@ -3,10 +3,12 @@
  * machine, with the issue's targets checked. Needs NATS and Redis (like the tests); wrk is installed when
  * missing. Prints progress and a Markdown report; `--write` puts the report into BENCHMARKS.md.
  *
- * Reads: wrk, 1 thread, 50 connections, 8 s after a 2 s warm-up. Checkout: 1,500 customers with two lines
- * each, 32 at a time (autocannon); 500 on the cluster with the Mongo-wire test server, whose updates slow
- * down as collections grow (BENCHMARKS.md), and 1,500 on the cluster with a NeDB store per node. Uncached list / sort / search: 30 requests each, every one with other
- * params, at 1k / 10k / 100k products on the embedded default. Ready: spawn → first 200 of /api/health, the
+ * Reads: wrk, 1 thread, 50 connections, 8 s after a 2 s warm-up, READ_ROUNDS times per path, the setups that
+ * are compared taking turns while all of them run (see `readRounds`). Checkout: 1,500 customers with two
+ * lines each, 32 at a time (autocannon); 500 on the cluster with the Mongo-wire test server, whose updates
+ * slow down as collections grow (BENCHMARKS.md), and 1,500 on the cluster with a NeDB store per node.
+ * Uncached list / sort / search: 30 requests each, every one with other params, at 1k / 10k / 100k products
+ * on the embedded default. Ready: spawn → first 200 of /api/health, the
  * median of three. Idle RSS: every node, 2 s after ready.
  */
 import fs from "node:fs";
@@ -20,6 +22,15 @@ import { replaceBetweenMarkers } from "./markdown";
 import { report, type Figures } from "./report";
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
+
+/**
+ * Each read is measured this many times. This VM's speed drifts by ±30 % over minutes, so a ratio of two
+ * figures taken minutes apart says more about the drift than about the code: the setups compared with each
+ * other (bare, peer and shop in one process; peer and shop across NATS) run side by side and take turns,
+ * round after round, and each one's median round is reported.
+ */
+export const READ_ROUNDS = 3;
+
 const idle = () => new Promise(resolve => setTimeout(resolve, 2000));
 
 /** The id of the first product the target lists (the shop's `id`, the peer's `_id`). */
@@ -36,37 +47,65 @@ async function measure<T>(label: string, run: () => Promise<T>): Promise<T> {
 	return value;
 }
 
+/** A read to measure: what is read, on which setup, at which URL. */
+interface ReadPath {
+	path: string;
+	setup: string;
+	url: string;
+}
+
+/**
+ * Measures every read of `paths` READ_ROUNDS times, in turns (all of round 1, then round 2…). Answers, per
+ * path, its round with the median req/s (its latencies with it), every round's req/s, and the non-2xx
+ * answers and errors of all rounds.
+ */
+async function readRounds(paths: readonly ReadPath[]): Promise<Figures["reads"]> {
+	const runs = paths.map(() => [] as LoadResult[]);
+	for (let round = 1; round <= READ_ROUNDS; round++) {
+		for (const [i, p] of paths.entries()) runs[i].push(await measure(`${p.setup}: ${p.path} (round ${round} of ${READ_ROUNDS})`, () => readLoad(p.url)));
+	}
+	return paths.map((p, i) => {
+		const median = [...runs[i]].sort((a, b) => a.rps - b.rps)[Math.floor(runs[i].length / 2)];
+		const sum = (key: "non2xx" | "errors") => runs[i].reduce((total, run) => total + run[key], 0);
+		return { path: p.path, setup: p.setup, ...median, rounds: runs[i].map(run => run.rps), non2xx: sum("non2xx"), errors: sum("errors") };
+	});
+}
+
 /** Runs every measurement; answers the figures. */
 export async function runBench(): Promise<Figures> {
 	const reads: Figures["reads"] = [];
-	const read = async (path: string, setup: string, target: Target, url: string) => reads.push({ path, setup, ...(await measure(`${setup}: ${path}`, () => readLoad(url))) });
 	const figures: Figures = { reads, checkout: [], uncached: [], readyMs: [], rss: [] };
-
-	const bare = await startBare();
-	await read("one product as JSON", "bare node:http", bare, `${bare.url}/`);
-	await bare.stop();
-
-	const peer = await startPeer("one");
-	await read("cached product read", "template peer, one process", peer, `${peer.url}/products/${await firstProductId(peer)}`);
-	await peer.stop();
 
 	const shop = await startShop();
 	await idle();
 	figures.rss.push({ setup: "shop, one process", node: "all", mb: rssMb(shop.pids[0]) });
-	await read("cached product read", "shop, one process", shop, `${shop.url}/products/${await firstProductId(shop)}`);
-	await read("cached list (pageSize=20)", "shop, one process", shop, `${shop.url}/products?pageSize=20`);
+	const bare = await startBare();
+	const peer = await startPeer("one");
+	reads.push(
+		...(await readRounds([
+			{ path: "one product as JSON", setup: "bare node:http", url: `${bare.url}/` },
+			{ path: "cached product read", setup: "template peer, one process", url: `${peer.url}/products/${await firstProductId(peer)}` },
+			{ path: "cached product read", setup: "shop, one process", url: `${shop.url}/products/${await firstProductId(shop)}` },
+			{ path: "cached list (pageSize=20)", setup: "shop, one process", url: `${shop.url}/products?pageSize=20` }
+		]))
+	);
+	await bare.stop();
+	await peer.stop();
 	figures.checkout.push({ setup: "shop, one process", customers: 1500, ...(await measure("checkout, one process", () => checkoutLoad(shop.url, SHOP_ENV.JWT_SECRET, 1500))) });
 	await shop.stop();
-
-	const peerCluster = await startPeer("cluster");
-	await read("cached product read", "template peer, api + products nodes over NATS/Redis", peerCluster, `${peerCluster.url}/products/${await firstProductId(peerCluster)}`);
-	await peerCluster.stop();
 
 	const cluster = await startShopCluster("mongo");
 	await idle();
 	for (const pid of cluster.pids) figures.rss.push({ setup: "shop, cluster on MongoDB", node: String(pid), mb: rssMb(pid) });
-	await read("cached product read", "shop, cluster (8 nodes, NATS, Redis)", cluster, `${cluster.url}/products/${await firstProductId(cluster)}`);
-	await read("cached list (pageSize=20)", "shop, cluster (8 nodes, NATS, Redis)", cluster, `${cluster.url}/products?pageSize=20`);
+	const peerCluster = await startPeer("cluster");
+	reads.push(
+		...(await readRounds([
+			{ path: "cached product read", setup: "template peer, api + products nodes over NATS/Redis", url: `${peerCluster.url}/products/${await firstProductId(peerCluster)}` },
+			{ path: "cached product read", setup: "shop, cluster (8 nodes, NATS, Redis)", url: `${cluster.url}/products/${await firstProductId(cluster)}` },
+			{ path: "cached list (pageSize=20)", setup: "shop, cluster (8 nodes, NATS, Redis)", url: `${cluster.url}/products?pageSize=20` }
+		]))
+	);
+	await peerCluster.stop();
 	figures.checkout.push({ setup: "shop, cluster, Mongo-wire test server", customers: 500, ...(await measure("checkout, cluster on the Mongo-wire test server", () => checkoutLoad(cluster.url, SHOP_ENV.JWT_SECRET, 500))) });
 	await cluster.stop();
 
