@@ -8,8 +8,8 @@
  * lines each, 32 at a time (autocannon); 500 on the cluster with the Mongo-wire test server, whose updates
  * slow down as collections grow (BENCHMARKS.md), and 1,500 on the cluster with a NeDB store per node.
  * Uncached list / sort / search: 30 requests each, every one with other params, at 1k / 10k / 100k products
- * on the embedded default. Ready: spawn → first 200 of /api/health, the
- * median of three. Idle RSS: every node, 2 s after ready.
+ * on the embedded default. Ready: spawn → first 200 of /api/health, the median of three. Idle RSS: every
+ * node, 2 s after ready.
  */
 import fs from "node:fs";
 import os from "node:os";
