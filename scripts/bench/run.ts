@@ -3,8 +3,9 @@
  * machine, with the issue's targets checked. Needs NATS and Redis (like the tests); wrk is installed when
  * missing. Prints progress and a Markdown report; `--write` puts the report into BENCHMARKS.md.
  *
- * Reads: wrk, 1 thread, 50 connections, 8 s after a 2 s warm-up, READ_ROUNDS times per path, the setups that
- * are compared taking turns while all of them run (see `readRounds`). Checkout: 1,500 customers with two
+ * Reads: wrk, 1 thread, 50 connections: 4 s of warm-up, then READ_ROUNDS rounds of 8 s after 2 s more per
+ * path, the setups that are compared taking turns while all of them run (see `readRounds`); a ratio is the
+ * median of the same round's ratios (`roundRatio`). Checkout: 1,500 customers with two
  * lines each, 32 at a time (autocannon); 500 on the cluster with the Mongo-wire test server, whose updates
  * slow down as collections grow (BENCHMARKS.md), and 1,500 on the cluster with a NeDB store per node.
  * Uncached list / sort / search: 30 requests each, every one with other params, at 1k / 10k / 100k products
@@ -30,6 +31,8 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
  * round after round, and each one's median round is reported.
  */
 export const READ_ROUNDS = 3;
+/** Load on each read before its first round (s): the peer across NATS was still speeding up after 2 s. */
+const WARMUP_SECONDS = 4;
 
 const idle = () => new Promise(resolve => setTimeout(resolve, 2000));
 
@@ -55,14 +58,22 @@ interface ReadPath {
 }
 
 /**
- * Measures every read of `paths` READ_ROUNDS times, in turns (all of round 1, then round 2…). Answers, per
- * path, its round with the median req/s (its latencies with it), every round's req/s, and the non-2xx
- * answers and errors of all rounds.
+ * Measures every read of `paths` READ_ROUNDS times, in turns (all of round 1, then round 2…), after one
+ * warm-up of WARMUP_SECONDS each; each round starts one path later than the one before, so no setup is
+ * always first. Answers, per path, its round with the median req/s (its latencies with it), every round's
+ * req/s, and the non-2xx answers and errors of all rounds.
  */
 async function readRounds(paths: readonly ReadPath[]): Promise<Figures["reads"]> {
+	await measure(`warming up ${paths.length} reads, ${WARMUP_SECONDS} s each`, async () => {
+		for (const p of paths) await readLoad(p.url, { warmup: 0, seconds: WARMUP_SECONDS });
+	});
 	const runs = paths.map(() => [] as LoadResult[]);
 	for (let round = 1; round <= READ_ROUNDS; round++) {
-		for (const [i, p] of paths.entries()) runs[i].push(await measure(`${p.setup}: ${p.path} (round ${round} of ${READ_ROUNDS})`, () => readLoad(p.url)));
+		for (let k = 0; k < paths.length; k++) {
+			const i = (k + round - 1) % paths.length;
+			const p = paths[i];
+			runs[i].push(await measure(`${p.setup}: ${p.path} (round ${round} of ${READ_ROUNDS})`, () => readLoad(p.url)));
+		}
 	}
 	return paths.map((p, i) => {
 		const median = [...runs[i]].sort((a, b) => a.rps - b.rps)[Math.floor(runs[i].length / 2)];
@@ -71,16 +82,33 @@ async function readRounds(paths: readonly ReadPath[]): Promise<Figures["reads"]>
 	});
 }
 
-/** Runs every measurement; answers the figures. */
+/** Runs every measurement; answers the figures. Whatever it started is stopped, also when a step fails. */
 export async function runBench(): Promise<Figures> {
+	const running = new Set<Target>();
+	try {
+		return await measureAll(
+			async <T extends Target>(target: Promise<T>) => {
+				const value = await target;
+				running.add(value);
+				return value;
+			},
+			async target => (running.delete(target), target.stop())
+		);
+	} finally {
+		await Promise.allSettled([...running].map(target => target.stop()));
+	}
+}
+
+/** Every measurement of runBench; `started` registers what it starts, `stop` stops it. */
+async function measureAll(started: <T extends Target>(target: Promise<T>) => Promise<T>, stop: (target: Target) => Promise<void>): Promise<Figures> {
 	const reads: Figures["reads"] = [];
 	const figures: Figures = { reads, checkout: [], uncached: [], readyMs: [], rss: [] };
 
-	const shop = await startShop();
+	const shop = await started(startShop());
 	await idle();
 	figures.rss.push({ setup: "shop, one process", node: "all", mb: rssMb(shop.pids[0]) });
-	const bare = await startBare();
-	const peer = await startPeer("one");
+	const bare = await started(startBare());
+	const peer = await started(startPeer("one"));
 	reads.push(
 		...(await readRounds([
 			{ path: "one product as JSON", setup: "bare node:http", url: `${bare.url}/` },
@@ -89,15 +117,15 @@ export async function runBench(): Promise<Figures> {
 			{ path: "cached list (pageSize=20)", setup: "shop, one process", url: `${shop.url}/products?pageSize=20` }
 		]))
 	);
-	await bare.stop();
-	await peer.stop();
+	await stop(bare);
+	await stop(peer);
 	figures.checkout.push({ setup: "shop, one process", customers: 1500, ...(await measure("checkout, one process", () => checkoutLoad(shop.url, SHOP_ENV.JWT_SECRET, 1500))) });
-	await shop.stop();
+	await stop(shop);
 
-	const cluster = await startShopCluster("mongo");
+	const cluster = await started(startShopCluster("mongo"));
 	await idle();
 	for (const pid of cluster.pids) figures.rss.push({ setup: "shop, cluster on MongoDB", node: String(pid), mb: rssMb(pid) });
-	const peerCluster = await startPeer("cluster");
+	const peerCluster = await started(startPeer("cluster"));
 	reads.push(
 		...(await readRounds([
 			{ path: "cached product read", setup: "template peer, api + products nodes over NATS/Redis", url: `${peerCluster.url}/products/${await firstProductId(peerCluster)}` },
@@ -105,29 +133,29 @@ export async function runBench(): Promise<Figures> {
 			{ path: "cached list (pageSize=20)", setup: "shop, cluster (8 nodes, NATS, Redis)", url: `${cluster.url}/products?pageSize=20` }
 		]))
 	);
-	await peerCluster.stop();
+	await stop(peerCluster);
 	figures.checkout.push({ setup: "shop, cluster, Mongo-wire test server", customers: 500, ...(await measure("checkout, cluster on the Mongo-wire test server", () => checkoutLoad(cluster.url, SHOP_ENV.JWT_SECRET, 500))) });
-	await cluster.stop();
+	await stop(cluster);
 
-	const nedbCluster = await startShopCluster("nedb");
+	const nedbCluster = await started(startShopCluster("nedb"));
 	await idle();
 	for (const pid of nedbCluster.pids) figures.rss.push({ setup: "shop, cluster with NeDB per node", node: String(pid), mb: rssMb(pid) });
 	figures.checkout.push({ setup: "shop, cluster, NeDB per node (--store=nedb)", customers: 1500, ...(await measure("checkout, cluster with a store per node", () => checkoutLoad(nedbCluster.url, SHOP_ENV.JWT_SECRET, 1500))) });
-	await nedbCluster.stop();
+	await stop(nedbCluster);
 
 	for (const size of [1_000, 10_000, 100_000]) {
 		const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `shop-bench-${size}-`));
 		writeCatalog(dataDir, size);
-		const big = await startShop({ DATA_DIR: dataDir });
+		const big = await started(startShop({ DATA_DIR: dataDir }));
 		figures.uncached.push({ products: size, ...(await measure(`uncached list / sort / search at ${size} products`, () => uncachedLatencies(big.url))) });
-		await big.stop();
+		await stop(big);
 		fs.rmSync(dataDir, { recursive: true, force: true });
 	}
 
 	for (let i = 0; i < 3; i++) {
-		const fresh = await startShop();
+		const fresh = await started(startShop());
 		figures.readyMs.push(fresh.readyMs);
-		await fresh.stop();
+		await stop(fresh);
 	}
 	return figures;
 }
