@@ -30,13 +30,18 @@ export interface Target {
 	met: boolean;
 }
 
+/** The median of `values` by `key` (the upper one of an even count). */
+export function median<T>(values: readonly T[], key: (value: T) => number): T {
+	return [...values].sort((a, b) => key(a) - key(b))[Math.floor(values.length / 2)];
+}
+
 /**
- * How many times `a`'s req/s is `b`'s: the median, over the rounds, of the two reads' ratio in the same
- * round, so that a ratio never pairs figures taken in different rounds.
+ * How many times `a`'s req/s is `b`'s: the median, over the rounds, of the ratio of the two reads' i-th
+ * rounds. For reads measured side by side that pairs figures taken minutes apart at most; the cluster's
+ * reads against bare come from two phases of the run, so there it pairs rounds of each phase in order.
  */
 export function roundRatio(a: { rounds: number[] }, b: { rounds: number[] }): number {
-	const ratios = a.rounds.map((rps, i) => rps / b.rounds[i]).sort((x, y) => x - y);
-	return ratios[Math.floor(ratios.length / 2)];
+	return median(a.rounds.map((rps, i) => rps / b.rounds[i]), ratio => ratio);
 }
 
 /** Checks the issue's targets against `f`. */

@@ -20,7 +20,7 @@ import { ensureWrk, readLoad, type LoadResult } from "./load";
 import { SHOP_ENV, rssMb, startBare, startPeer, startShop, startShopCluster, type Target } from "./targets";
 import { checkoutLoad, uncachedLatencies, writeCatalog } from "./workloads";
 import { replaceBetweenMarkers } from "./markdown";
-import { report, type Figures } from "./report";
+import { median, report, type Figures } from "./report";
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -76,9 +76,8 @@ async function readRounds(paths: readonly ReadPath[]): Promise<Figures["reads"]>
 		}
 	}
 	return paths.map((p, i) => {
-		const median = [...runs[i]].sort((a, b) => a.rps - b.rps)[Math.floor(runs[i].length / 2)];
 		const sum = (key: "non2xx" | "errors") => runs[i].reduce((total, run) => total + run[key], 0);
-		return { path: p.path, setup: p.setup, ...median, rounds: runs[i].map(run => run.rps), non2xx: sum("non2xx"), errors: sum("errors") };
+		return { path: p.path, setup: p.setup, ...median(runs[i], run => run.rps), rounds: runs[i].map(run => run.rps), non2xx: sum("non2xx"), errors: sum("errors") };
 	});
 }
 
