@@ -14,6 +14,12 @@
  * - Two replicas of a service starting at once both try to create the group's durable consumer; the loser
  *   fails with "consumer name already in use" and its node stops: `ShopNatsAdapter` retries the subscription,
  *   which then binds to the consumer the other replica created.
+ * - A node subscribes its channels as it starts. If a NATS server of the cluster dies meanwhile, JetStream's
+ *   API answers nothing for a few seconds (TIMEOUT, or 503 "no responders") while the client reconnects and
+ *   the streams elect new leaders; the subscription failed, the node's start with it, and the node exited,
+ *   leaving its consumer group without a subscriber (seen as `order.paid` confirmations missing in
+ *   test/ha/nats-cluster.test.ts): `ShopNatsAdapter` retries such a subscription for up to
+ *   `SUBSCRIBE_RETRY_MS`.
  */
 import { countMetric } from "./business-metrics";
 import { Adapters, Middleware, NatsAdapter } from "@moleculer/channels";
@@ -31,18 +37,45 @@ export const MAX_RETRIES = 3;
 
 const SECOND_NS = 1_000_000_000;
 
+/** How long (ms) a node retries a channel subscription that JetStream's API did not answer, before its start fails. */
+export const SUBSCRIBE_RETRY_MS = 60_000;
+
+/**
+ * Why a failed subscription may succeed if tried again: `in-use` (a replica created the same consumer),
+ * `unanswered` (JetStream's API timed out or had no responder: a server away, a leader being elected), or null.
+ */
+export function subscribeRetryReason(err: unknown): "in-use" | "unanswered" | null {
+	const { message, code } = (err ?? {}) as { message?: string; code?: string };
+	if (/consumer name already in use/.test(String(message))) return "in-use";
+	if (code === "TIMEOUT" || code === "503" || /^(TIMEOUT|503)$/.test(String(message))) return "unanswered";
+	return null;
+}
+
 /** The NATS adapter, except that a failed dead-letter publish leaves the message for redelivery. */
 export class ShopNatsAdapter extends (Adapters.NATS as typeof NatsAdapter) {
-	/** Subscribes, retrying (up to 5 times, 200 ms × attempt apart) when a replica created the consumer meanwhile. */
-	override async subscribe(chan: { id: string }): Promise<void> {
+	/** How long (ms) an unanswered subscription is retried (`SUBSCRIBE_RETRY_MS`; a test sets less). */
+	subscribeRetryMs = SUBSCRIBE_RETRY_MS;
+
+	/**
+	 * Subscribes, retrying (200 ms × attempt apart, at most 2 s) when a replica created the consumer meanwhile
+	 * (up to 5 attempts) or JetStream's API did not answer (for up to `subscribeRetryMs`).
+	 * @throws the adapter's last error (e.g. NatsError TIMEOUT) once the retries are spent, or any other at once.
+	 */
+	override async subscribe(chan: { id: string; deadLettering?: object }): Promise<void> {
+		// The adapter prefixes the dead-letter queue's name inside `chan`: each attempt starts from the original.
+		const deadLettering = chan.deadLettering && { ...chan.deadLettering };
+		const started = Date.now();
 		for (let attempt = 1; ; attempt++) {
 			try {
 				return await super.subscribe(chan);
 			} catch (err) {
-				if (attempt >= 5 || !/consumer name already in use/.test(String((err as Error).message))) throw err;
+				const reason = subscribeRetryReason(err);
+				if (!reason || (reason === "in-use" ? attempt >= 5 : Date.now() - started >= this.subscribeRetryMs)) throw err;
 				(this as unknown as { activeMessages: Map<string, unknown> }).activeMessages.delete(chan.id);
-				this.logger.info(`Consumer of ${chan.id} was created by another replica; binding to it.`);
-				await new Promise(resolve => setTimeout(resolve, 200 * attempt));
+				chan.deadLettering = deadLettering && { ...deadLettering };
+				if (reason === "in-use") this.logger.info(`Consumer of ${chan.id} was created by another replica; binding to it.`);
+				else this.logger.warn(`JetStream did not answer the subscription of ${chan.id} (${(err as Error).message}); retrying.`);
+				await new Promise(resolve => setTimeout(resolve, Math.min(200 * attempt, 2000)));
 			}
 		}
 	}

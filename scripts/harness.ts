@@ -129,9 +129,9 @@ export async function deleteStreams(namespace: string, url = NATS_URL): Promise<
 	}
 }
 
-/** Runs `use` with a JetStream manager on the shared NATS. */
-async function withJetStream<T>(use: (jsm: Awaited<ReturnType<Awaited<ReturnType<typeof connect>>["jetstreamManager"]>>) => Promise<T>): Promise<T> {
-	const nc = await connect({ servers: new URL(NATS_URL).host });
+/** Runs `use` with a JetStream manager on the NATS at `url` (default: the shared one). */
+async function withJetStream<T>(use: (jsm: Awaited<ReturnType<Awaited<ReturnType<typeof connect>>["jetstreamManager"]>>) => Promise<T>, url = NATS_URL): Promise<T> {
+	const nc = await connect({ servers: url.split(",").map(server => new URL(server).host) });
 	try {
 		return await use(await nc.jetstreamManager());
 	} finally {
@@ -156,4 +156,23 @@ export function waitForConsumersIdle(namespace: string, channel: string): Promis
 			}),
 		`the consumers of ${stream} to catch up`
 	);
+}
+
+/**
+ * One line per stream of `namespace` on the NATS at `url`: its message count, then each consumer's delivered
+ * and acknowledged stream sequence, pending, unacknowledged and redelivered counts, and whether a
+ * subscriber is bound to it. For a failed scenario's diagnosis.
+ */
+export function jetStreamState(namespace: string, url = NATS_URL): Promise<string> {
+	return withJetStream(async jsm => {
+		const lines: string[] = [];
+		for (const stream of await jsm.streams.list().next()) {
+			if (!stream.config.name.startsWith(`${namespace}_`)) continue;
+			const consumers = (await jsm.consumers.list(stream.config.name).next()).map(
+				c => `${c.name}: delivered ${c.delivered.stream_seq}, acked ${c.ack_floor.stream_seq}, pending ${c.num_pending}, unacked ${c.num_ack_pending}, redelivered ${c.num_redelivered}, bound ${c.push_bound ?? false}`
+			);
+			lines.push(`${stream.config.name}: ${stream.state.messages} messages, leader ${stream.cluster?.leader ?? "?"}; ${consumers.join("; ") || "no consumer"}`);
+		}
+		return lines.join("\n");
+	}, url);
 }

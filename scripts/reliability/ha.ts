@@ -12,7 +12,7 @@
 import { execFileSync } from "node:child_process";
 import { startCluster, type Cluster } from "../cluster";
 import { startNatsCluster, startRedisSentinels } from "../ha";
-import { NATS_URL, REDIS_URL, deleteStreams, uniqueNamespace, waitFor } from "../harness";
+import { NATS_URL, REDIS_URL, deleteStreams, jetStreamState, uniqueNamespace, waitFor } from "../harness";
 import { client, freePort, type Reply } from "../net";
 import { countStores, databaseFor, type Outcome } from "./scenarios";
 
@@ -27,6 +27,10 @@ export interface HaOutcome extends Outcome {
 	confirmations: number;
 	/** Carts still holding items after every checkout was paid. */
 	cartsLeft: number;
+	/** Orders whose events are still in their outbox (not published yet) when the confirmations were counted. */
+	outboxPending: number;
+	/** On a shortfall of confirmations: the JetStream streams and consumers, and the nodes' last log lines. */
+	diagnosis?: string;
 	/** Free-form figures for the row (failover time, reads…). */
 	notes: string[];
 }
@@ -105,7 +109,8 @@ async function countAfter(cluster: Cluster, product: { id: string; stock: number
 		await waitFor(async () => (await db.collection("notifications").countDocuments({ kind: "order.paid" })) >= counts.paid, "a confirmation per paid order", 60_000).catch(() => undefined);
 		const confirmations = await db.collection("notifications").countDocuments({ kind: "order.paid" });
 		const cartsLeft = (await db.collection("carts").find({}).toArray()).filter((c: { items: unknown[] }) => c.items.length > 0).length;
-		return { counts, confirmations, cartsLeft };
+		const outboxPending = await db.collection("orders").countDocuments({ outboxPending: true });
+		return { counts, confirmations, cartsLeft, outboxPending };
 	} finally {
 		await mongo.close();
 	}
@@ -114,7 +119,7 @@ async function countAfter(cluster: Cluster, product: { id: string; stock: number
 /** See the file's comment. `checkouts` at one per 150 ms; the server dies before the 1/4 mark, returns at 3/5. */
 export async function natsServerLoss(checkouts = 24): Promise<HaOutcome> {
 	const nats = await startNatsCluster(3);
-	const { cluster, namespace } = await shopOn("ha-nats", { TRANSPORTER: nats.url, CACHER: REDIS_URL, NATS_STREAM_REPLICAS: "3" }).catch(async err => {
+	const { cluster, namespace, logs } = await shopOn("ha-nats", { TRANSPORTER: nats.url, CACHER: REDIS_URL, NATS_STREAM_REPLICAS: "3" }).catch(async err => {
 		await nats.stop();
 		throw err;
 	});
@@ -132,7 +137,8 @@ export async function natsServerLoss(checkouts = 24): Promise<HaOutcome> {
 			}
 			if (i === Math.floor((3 * checkouts) / 5)) await nats.servers[victim].start();
 		});
-		const { counts, confirmations, cartsLeft } = await countAfter(cluster, product);
+		const { counts, confirmations, cartsLeft, outboxPending } = await countAfter(cluster, product);
+		const diagnosis = confirmations < counts.paid ? `${await jetStreamState(namespace, nats.url).catch(err => `JetStream state unavailable: ${err.message}`)}\n${logs.slice(-20).join("\n")}` : undefined;
 		return {
 			scenario: "NATS server SIGKILLed during checkouts (3-server cluster, streams R3)",
 			load: `${checkouts} checkouts, one per 150 ms`,
@@ -143,6 +149,8 @@ export async function natsServerLoss(checkouts = 24): Promise<HaOutcome> {
 			longestMs: run.longestMs,
 			confirmations,
 			cartsLeft,
+			outboxPending,
+			diagnosis,
 			notes: [`connections ${connections}`],
 			...counts
 		};
@@ -202,7 +210,7 @@ export async function redisFailover(checkouts = 10): Promise<HaOutcome> {
 		const throttleMs = Date.now() - killedAt;
 		reading = false;
 		await reader;
-		const { counts, confirmations, cartsLeft } = await countAfter(cluster, product);
+		const { counts, confirmations, cartsLeft, outboxPending } = await countAfter(cluster, product);
 		return {
 			scenario: "Redis primary SIGKILLed during reads and checkouts (Sentinels ×3)",
 			load: `${checkouts} checkouts, one per 150 ms, and catalog reads throughout`,
@@ -213,6 +221,7 @@ export async function redisFailover(checkouts = 10): Promise<HaOutcome> {
 			longestMs: run.longestMs,
 			confirmations,
 			cartsLeft,
+			outboxPending,
 			notes: [`failover ${failoverMs} ms`, `reads ${reads}`, `stale ${staleRead}`],
 			...counts
 		};

@@ -82,4 +82,40 @@ describe("JetStream adapter", () => {
 			base.mockRestore();
 		}
 	});
+
+	it("retries a subscription JetStream did not answer (a NATS server away), each attempt from the channel as declared", async () => {
+		const { Adapters } = require("@moleculer/channels");
+		const { ShopNatsAdapter } = require("../../lib/channels");
+		const timeout = Object.assign(new Error("TIMEOUT"), { code: "TIMEOUT" });
+		const seen: unknown[] = [];
+		// Like the adapter, the failed attempt has already prefixed the dead-letter queue inside the channel.
+		const base = jest.spyOn(Adapters.NATS.prototype, "subscribe").mockImplementation(async (chan: any) => {
+			seen.push({ ...chan.deadLettering });
+			chan.deadLettering.queueName = `ns.${chan.deadLettering.queueName}`;
+			if (seen.length < 3) throw timeout;
+		});
+		try {
+			const adapter = new ShopNatsAdapter({ nats: { url: "nats://127.0.0.1:4222" } });
+			adapter.logger = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
+			adapter.activeMessages = new Map([["chan-1", []]]);
+			await adapter.subscribe({ id: "chan-1", deadLettering: { queueName: "DEAD_LETTER" } });
+			expect(seen).toEqual([{ queueName: "DEAD_LETTER" }, { queueName: "DEAD_LETTER" }, { queueName: "DEAD_LETTER" }]);
+			expect(adapter.logger.warn).toHaveBeenCalledWith(expect.stringContaining("JetStream did not answer"));
+			// Once the retry time is spent, the error ends the node's start.
+			base.mockRejectedValue(timeout);
+			adapter.subscribeRetryMs = 0;
+			await expect(adapter.subscribe({ id: "chan-2" })).rejects.toBe(timeout);
+		} finally {
+			base.mockRestore();
+		}
+	});
+
+	it("tells which subscription errors are worth another attempt", () => {
+		const { subscribeRetryReason } = require("../../lib/channels");
+		expect(subscribeRetryReason(Object.assign(new Error("consumer name already in use"), { code: "400" }))).toBe("in-use");
+		expect(subscribeRetryReason(Object.assign(new Error("TIMEOUT"), { code: "TIMEOUT" }))).toBe("unanswered");
+		expect(subscribeRetryReason(Object.assign(new Error("503"), { code: "503" }))).toBe("unanswered");
+		expect(subscribeRetryReason(new Error("stream not found"))).toBeNull();
+		expect(subscribeRetryReason(undefined)).toBeNull();
+	});
 });
