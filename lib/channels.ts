@@ -14,12 +14,12 @@
  * - Two replicas of a service starting at once both try to create the group's durable consumer; the loser
  *   fails with "consumer name already in use" and its node stops: `ShopNatsAdapter` retries the subscription,
  *   which then binds to the consumer the other replica created.
- * - A node subscribes its channels as it starts. If a NATS server of the cluster dies meanwhile, JetStream's
- *   API answers nothing for a few seconds (TIMEOUT, or 503 "no responders") while the client reconnects and
- *   the streams elect new leaders; the subscription failed, the node's start with it, and the node exited,
- *   leaving its consumer group without a subscriber (seen as `order.paid` confirmations missing in
- *   test/ha/nats-cluster.test.ts): `ShopNatsAdapter` retries such a subscription for up to
- *   `SUBSCRIBE_RETRY_MS`.
+ * - A node connects to JetStream and subscribes its channels as it starts. If a NATS server of the cluster
+ *   dies meanwhile, JetStream's API answers nothing for a few seconds (TIMEOUT, or 503 "no responders")
+ *   while the client reconnects and the streams elect new leaders; the connection or a subscription failed,
+ *   the node's start with it, and the node exited, leaving its consumer groups without a subscriber (seen as
+ *   `order.paid` confirmations missing in test/ha/nats-cluster.test.ts): `ShopNatsAdapter` retries both for
+ *   up to `JETSTREAM_RETRY_MS`.
  */
 import { countMetric } from "./business-metrics";
 import { Adapters, Middleware, NatsAdapter } from "@moleculer/channels";
@@ -37,45 +37,68 @@ export const MAX_RETRIES = 3;
 
 const SECOND_NS = 1_000_000_000;
 
-/** How long (ms) a node retries a channel subscription that JetStream's API did not answer, before its start fails. */
-export const SUBSCRIBE_RETRY_MS = 60_000;
+/** How long (ms) a node retries JetStream's API when it does not answer (connecting, subscribing) before its start fails. */
+export const JETSTREAM_RETRY_MS = 60_000;
 
 /**
- * Why a failed subscription may succeed if tried again: `in-use` (a replica created the same consumer),
- * `unanswered` (JetStream's API timed out or had no responder: a server away, a leader being elected), or null.
+ * Why a failed connection or subscription may succeed if tried again: `in-use` (a replica created the same
+ * consumer), `unanswered` (JetStream's API timed out or had no responder: a server away, a leader being
+ * elected; or "no stream matches subject": the adapter logs a failed stream creation and goes on to
+ * subscribe, and the next attempt creates the stream again), or null.
  */
-export function subscribeRetryReason(err: unknown): "in-use" | "unanswered" | null {
+export function retryReason(err: unknown): "in-use" | "unanswered" | null {
 	const { message, code } = (err ?? {}) as { message?: string; code?: string };
 	if (/consumer name already in use/.test(String(message))) return "in-use";
-	if (code === "TIMEOUT" || code === "503" || /^(TIMEOUT|503)$/.test(String(message))) return "unanswered";
+	if (code === "TIMEOUT" || code === "503" || /^(TIMEOUT|503|no stream matches subject)$/.test(String(message))) return "unanswered";
 	return null;
 }
 
 /** The NATS adapter, except that a failed dead-letter publish leaves the message for redelivery. */
 export class ShopNatsAdapter extends (Adapters.NATS as typeof NatsAdapter) {
-	/** How long (ms) an unanswered subscription is retried (`SUBSCRIBE_RETRY_MS`; a test sets less). */
-	subscribeRetryMs = SUBSCRIBE_RETRY_MS;
+	/** How long (ms) unanswered JetStream calls are retried (`JETSTREAM_RETRY_MS`; a test sets less). */
+	retryMs = JETSTREAM_RETRY_MS;
 
 	/**
-	 * Subscribes, retrying (200 ms × attempt apart, at most 2 s) when a replica created the consumer meanwhile
-	 * (up to 5 attempts) or JetStream's API did not answer (for up to `subscribeRetryMs`).
+	 * Connects as the adapter does (a NATS connection, then JetStream's manager, which asks JetStream's API),
+	 * retrying for up to `retryMs` while that API does not answer. @throws the last error once the time is spent.
+	 */
+	async connect(): Promise<void> {
+		// Not in the adapter's type declarations, but a method of its class (src/adapters/nats.js).
+		const connect = ((Adapters.NATS as unknown as { prototype: object }).prototype as { connect(): Promise<void> }).connect;
+		await this.retrying("the connection to JetStream", () => connect.call(this), async () => {
+			// The NATS connection may be open though its JetStream did not answer: the next attempt opens another.
+			const connection = (this as unknown as { connection?: { close(): Promise<void> } | null }).connection;
+			await connection?.close().catch(() => undefined);
+		});
+	}
+
+	/**
+	 * Subscribes, retrying when a replica created the consumer meanwhile (up to 5 attempts) or JetStream's API
+	 * did not answer (for up to `retryMs`), each attempt from the channel as declared.
 	 * @throws the adapter's last error (e.g. NatsError TIMEOUT) once the retries are spent, or any other at once.
 	 */
 	override async subscribe(chan: { id: string; deadLettering?: object }): Promise<void> {
 		// The adapter prefixes the dead-letter queue's name inside `chan`: each attempt starts from the original.
 		const deadLettering = chan.deadLettering && { ...chan.deadLettering };
+		await this.retrying(`the subscription of ${chan.id}`, () => super.subscribe(chan), async reason => {
+			(this as unknown as { activeMessages: Map<string, unknown> }).activeMessages.delete(chan.id);
+			chan.deadLettering = deadLettering && { ...deadLettering };
+			if (reason === "in-use") this.logger.info(`Consumer of ${chan.id} was created by another replica; binding to it.`);
+		});
+	}
+
+	/** Runs `attempt` until it succeeds, `reset` and 200 ms × attempt (at most 2 s) between two tries; see `retryReason`. */
+	private async retrying(what: string, attempt: () => Promise<void>, reset: (reason: "in-use" | "unanswered") => Promise<void>): Promise<void> {
 		const started = Date.now();
-		for (let attempt = 1; ; attempt++) {
+		for (let n = 1; ; n++) {
 			try {
-				return await super.subscribe(chan);
+				return await attempt();
 			} catch (err) {
-				const reason = subscribeRetryReason(err);
-				if (!reason || (reason === "in-use" ? attempt >= 5 : Date.now() - started >= this.subscribeRetryMs)) throw err;
-				(this as unknown as { activeMessages: Map<string, unknown> }).activeMessages.delete(chan.id);
-				chan.deadLettering = deadLettering && { ...deadLettering };
-				if (reason === "in-use") this.logger.info(`Consumer of ${chan.id} was created by another replica; binding to it.`);
-				else this.logger.warn(`JetStream did not answer the subscription of ${chan.id} (${(err as Error).message}); retrying.`);
-				await new Promise(resolve => setTimeout(resolve, Math.min(200 * attempt, 2000)));
+				const reason = retryReason(err);
+				if (!reason || (reason === "in-use" ? n >= 5 : Date.now() - started >= this.retryMs)) throw err;
+				if (reason === "unanswered") this.logger.warn(`JetStream did not answer ${what} (${(err as Error).message}); retrying.`);
+				await reset(reason);
+				await new Promise(resolve => setTimeout(resolve, Math.min(200 * n, 2000)));
 			}
 		}
 	}

@@ -116,17 +116,12 @@ export function startNats(port?: number): Promise<ServerProcess> {
 }
 
 /** Deletes the JetStream streams of `namespace` (durable-event tests leave them on the shared NATS). */
-export async function deleteStreams(namespace: string, url = NATS_URL): Promise<void> {
-	const nc = await connect({ servers: new URL(url).host });
-	try {
-		const jsm = await nc.jetstreamManager();
-		const prefix = `${namespace}_`;
+export function deleteStreams(namespace: string, url = NATS_URL): Promise<void> {
+	return withJetStream(async jsm => {
 		for (const info of await jsm.streams.list().next()) {
-			if (info.config.name.startsWith(prefix)) await jsm.streams.delete(info.config.name);
+			if (info.config.name.startsWith(`${namespace}_`)) await jsm.streams.delete(info.config.name);
 		}
-	} finally {
-		await nc.close();
-	}
+	}, url);
 }
 
 /** Runs `use` with a JetStream manager on the NATS at `url` (default: the shared one). */

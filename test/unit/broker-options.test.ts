@@ -103,19 +103,44 @@ describe("JetStream adapter", () => {
 			expect(adapter.logger.warn).toHaveBeenCalledWith(expect.stringContaining("JetStream did not answer"));
 			// Once the retry time is spent, the error ends the node's start.
 			base.mockRejectedValue(timeout);
-			adapter.subscribeRetryMs = 0;
+			adapter.retryMs = 0;
 			await expect(adapter.subscribe({ id: "chan-2" })).rejects.toBe(timeout);
 		} finally {
 			base.mockRestore();
 		}
 	});
 
-	it("tells which subscription errors are worth another attempt", () => {
-		const { subscribeRetryReason } = require("../../lib/channels");
-		expect(subscribeRetryReason(Object.assign(new Error("consumer name already in use"), { code: "400" }))).toBe("in-use");
-		expect(subscribeRetryReason(Object.assign(new Error("TIMEOUT"), { code: "TIMEOUT" }))).toBe("unanswered");
-		expect(subscribeRetryReason(Object.assign(new Error("503"), { code: "503" }))).toBe("unanswered");
-		expect(subscribeRetryReason(new Error("stream not found"))).toBeNull();
-		expect(subscribeRetryReason(undefined)).toBeNull();
+	it("retries connecting when JetStream did not answer, closing the connection the failed attempt opened", async () => {
+		const { Adapters } = require("@moleculer/channels");
+		const { ShopNatsAdapter } = require("../../lib/channels");
+		const timeout = Object.assign(new Error("TIMEOUT"), { code: "TIMEOUT" });
+		const opened: { close: jest.Mock }[] = [];
+		const base = jest.spyOn(Adapters.NATS.prototype, "connect").mockImplementation(async function (this: any) {
+			this.connection = { close: jest.fn(async () => undefined) };
+			opened.push(this.connection);
+			if (opened.length === 1) throw timeout;
+			this.connected = true;
+		});
+		try {
+			const adapter = new ShopNatsAdapter({ nats: { url: "nats://127.0.0.1:4222" } });
+			adapter.logger = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
+			await adapter.connect();
+			expect(opened.map(c => c.close.mock.calls.length)).toEqual([1, 0]);
+			expect(adapter.connected).toBe(true);
+			base.mockRejectedValue(new Error("Authorization Violation"));
+			await expect(adapter.connect()).rejects.toThrow("Authorization Violation");
+		} finally {
+			base.mockRestore();
+		}
+	});
+
+	it("tells which JetStream errors are worth another attempt", () => {
+		const { retryReason } = require("../../lib/channels");
+		expect(retryReason(Object.assign(new Error("consumer name already in use"), { code: "400" }))).toBe("in-use");
+		expect(retryReason(Object.assign(new Error("TIMEOUT"), { code: "TIMEOUT" }))).toBe("unanswered");
+		expect(retryReason(Object.assign(new Error("503"), { code: "503" }))).toBe("unanswered");
+		expect(retryReason(new Error("no stream matches subject"))).toBe("unanswered");
+		expect(retryReason(new Error("stream not found"))).toBeNull();
+		expect(retryReason(undefined)).toBeNull();
 	});
 });
