@@ -37,70 +37,101 @@ export const MAX_RETRIES = 3;
 
 const SECOND_NS = 1_000_000_000;
 
-/** How long (ms) a node retries JetStream's API when it does not answer (connecting, subscribing) before its start fails. */
+/**
+ * How long (ms) one call (the connection, or one channel's subscription) is retried while JetStream's API does
+ * not answer, before it fails and the node's start with it (the attempt under way may add up to its own
+ * timeout, 5 s for JetStream's API).
+ */
 export const JETSTREAM_RETRY_MS = 60_000;
+/** Attempts at a subscription while replicas race to create its consumer. */
+const IN_USE_ATTEMPTS = 5;
 
 /**
- * Why a failed connection or subscription may succeed if tried again: `in-use` (a replica created the same
- * consumer), `unanswered` (JetStream's API timed out or had no responder: a server away, a leader being
- * elected; or "no stream matches subject": the adapter logs a failed stream creation and goes on to
- * subscribe, and the next attempt creates the stream again), or null.
+ * Why a failed connection or subscription may succeed if tried again, or null:
+ * - `in-use`: a replica created the same consumer (JetStream err_code 10013);
+ * - `unanswered`: JetStream's API timed out or had no responder (NatsError code TIMEOUT or 503): a server
+ *   away, a leader being elected, but also a server without JetStream; or nats.js's plain Error "no stream
+ *   matches subject" (no code, so matched by message): the adapter logs a failed stream creation and goes on
+ *   to subscribe, and the next attempt creates the stream again. A stream the cluster cannot place (more
+ *   replicas than servers up) fails the same way, so a misconfiguration fails the start after
+ *   JETSTREAM_RETRY_MS, the adapter logging its cause at each attempt.
  */
 export function retryReason(err: unknown): "in-use" | "unanswered" | null {
-	const { message, code } = (err ?? {}) as { message?: string; code?: string };
-	if (/consumer name already in use/.test(String(message))) return "in-use";
-	if (code === "TIMEOUT" || code === "503" || /^(TIMEOUT|503|no stream matches subject)$/.test(String(message))) return "unanswered";
+	const { message, code, api_error } = (err ?? {}) as { message?: string; code?: string; api_error?: { err_code?: number } };
+	if (api_error?.err_code === 10013 || /consumer name already in use/.test(String(message))) return "in-use";
+	if (code === "TIMEOUT" || code === "503" || message === "no stream matches subject") return "unanswered";
 	return null;
 }
 
-/** The NATS adapter, except that a failed dead-letter publish leaves the message for redelivery. */
+/**
+ * The NATS adapter, except that a failed dead-letter publish leaves the message for redelivery, the
+ * connection and each subscription are retried while JetStream's API does not answer or replicas race
+ * (`retryReason`), and an existing stream's replica count follows NATS_STREAM_REPLICAS.
+ */
 export class ShopNatsAdapter extends (Adapters.NATS as typeof NatsAdapter) {
-	/** How long (ms) unanswered JetStream calls are retried (`JETSTREAM_RETRY_MS`; a test sets less). */
+	/** How long (ms) one unanswered call is retried (`JETSTREAM_RETRY_MS`; a test sets less). */
 	retryMs = JETSTREAM_RETRY_MS;
+	/** Wait (ms) before the n-th retry: n × this, at most 10 × this. */
+	retryDelayMs = 200;
 
 	/**
 	 * Connects as the adapter does (a NATS connection, then JetStream's manager, which asks JetStream's API),
-	 * retrying for up to `retryMs` while that API does not answer. @throws the last error once the time is spent.
+	 * retrying while that API does not answer; a failed attempt's connection is closed.
+	 * @throws the last NatsError (e.g. code TIMEOUT) once `retryMs` is spent, any other error at once.
 	 */
-	async connect(): Promise<void> {
-		// Not in the adapter's type declarations, but a method of its class (src/adapters/nats.js).
-		const connect = ((Adapters.NATS as unknown as { prototype: object }).prototype as { connect(): Promise<void> }).connect;
-		await this.retrying("the connection to JetStream", () => connect.call(this), async () => {
-			// The NATS connection may be open though its JetStream did not answer: the next attempt opens another.
-			const connection = (this as unknown as { connection?: { close(): Promise<void> } | null }).connection;
-			await connection?.close().catch(() => undefined);
-		});
+	override async connect(): Promise<void> {
+		try {
+			await this.retrying("the connection to JetStream", () => super.connect(), () => this.dropConnection());
+		} catch (err) {
+			await this.dropConnection();
+			throw err;
+		}
 	}
 
 	/**
-	 * Subscribes, retrying when a replica created the consumer meanwhile (up to 5 attempts) or JetStream's API
-	 * did not answer (for up to `retryMs`), each attempt from the channel as declared.
-	 * @throws the adapter's last error (e.g. NatsError TIMEOUT) once the retries are spent, or any other at once.
+	 * Subscribes, retrying when JetStream's API did not answer (for up to `retryMs`) or a replica created the
+	 * consumer meanwhile (IN_USE_ATTEMPTS attempts), each attempt from the channel as declared.
+	 * @throws the adapter's last error (e.g. NatsError TIMEOUT) once the retries are spent, any other at once.
 	 */
 	override async subscribe(chan: { id: string; deadLettering?: object }): Promise<void> {
 		// The adapter prefixes the dead-letter queue's name inside `chan`: each attempt starts from the original.
 		const deadLettering = chan.deadLettering && { ...chan.deadLettering };
 		await this.retrying(`the subscription of ${chan.id}`, () => super.subscribe(chan), async reason => {
-			(this as unknown as { activeMessages: Map<string, unknown> }).activeMessages.delete(chan.id);
+			this.activeMessages.delete(chan.id);
 			chan.deadLettering = deadLettering && { ...deadLettering };
 			if (reason === "in-use") this.logger.info(`Consumer of ${chan.id} was created by another replica; binding to it.`);
 		});
 	}
 
-	/** Runs `attempt` until it succeeds, `reset` and 200 ms × attempt (at most 2 s) between two tries; see `retryReason`. */
+	/**
+	 * Runs `attempt` until it succeeds; after a failure that `retryReason` names, unless its retries are spent
+	 * or the adapter is stopping, calls `reset` and waits (`retryDelayMs`) before the next attempt.
+	 * @throws the error of the last attempt.
+	 */
 	private async retrying(what: string, attempt: () => Promise<void>, reset: (reason: "in-use" | "unanswered") => Promise<void>): Promise<void> {
 		const started = Date.now();
-		for (let n = 1; ; n++) {
+		for (let n = 1, inUse = 0; ; n++) {
 			try {
 				return await attempt();
 			} catch (err) {
 				const reason = retryReason(err);
-				if (!reason || (reason === "in-use" ? n >= 5 : Date.now() - started >= this.retryMs)) throw err;
-				if (reason === "unanswered") this.logger.warn(`JetStream did not answer ${what} (${(err as Error).message}); retrying.`);
+				if (reason === "in-use") inUse++;
+				const spent = reason === "in-use" ? inUse >= IN_USE_ATTEMPTS : Date.now() - started >= this.retryMs;
+				if (!reason || spent || this.stopping) throw err;
+				if (reason === "unanswered") this.logger.warn(`JetStream did not answer ${what} (${(err as Error).message}); retrying for up to ${this.retryMs / 1000} s (a NATS server away, a leader being elected; if it lasts, check that JetStream is enabled and the stream can be placed).`);
 				await reset(reason);
-				await new Promise(resolve => setTimeout(resolve, Math.min(200 * n, 2000)));
+				await new Promise(resolve => setTimeout(resolve, Math.min(n, 10) * this.retryDelayMs));
 			}
 		}
+	}
+
+	/** Closes and forgets the adapter's NATS connection (after a failed connection attempt). */
+	private async dropConnection(): Promise<void> {
+		const connection = this.connection;
+		this.connection = null;
+		this.manager = null;
+		this.client = null;
+		await connection?.close().catch(() => undefined);
 	}
 
 	/**
@@ -108,11 +139,10 @@ export class ShopNatsAdapter extends (Adapters.NATS as typeof NatsAdapter) {
 	 * existed with another (NATS_STREAM_REPLICAS changed, or a single server became a cluster): the stream is
 	 * updated, or one warning says why it could not be.
 	 */
-	async createStream(name: string, subjects: string[], options: object) {
-		// Not in the adapter's type declarations, but a method of its class (src/adapters/nats.js).
-		const created = await ((Adapters.NATS as unknown as { prototype: object }).prototype as unknown as { createStream(n: string, s: string[], o: object): Promise<unknown> }).createStream.call(this, name, subjects, options);
-		const wanted = (this as unknown as { opts: { nats: { streamConfig: { num_replicas?: number } } } }).opts.nats.streamConfig.num_replicas ?? 1;
-		const manager = (this as unknown as { manager: { streams: { info(n: string): Promise<{ config: Record<string, unknown> & { num_replicas: number } }>; update(n: string, c: object): Promise<unknown> } } }).manager;
+	override async createStream(name: string, subjects: string[], options: object) {
+		const created = await super.createStream(name, subjects, options);
+		const wanted = (this.opts.nats?.streamConfig as { num_replicas?: number } | undefined)?.num_replicas ?? 1;
+		const manager = this.manager as { streams: { info(n: string): Promise<{ config: Record<string, unknown> & { num_replicas: number } }>; update(n: string, c: object): Promise<unknown> } };
 		const info = await manager.streams.info(name).catch(() => null);
 		if (info && info.config.num_replicas !== wanted) {
 			await manager.streams.update(name, { ...info.config, num_replicas: wanted }).then(

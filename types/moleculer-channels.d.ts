@@ -33,8 +33,20 @@ declare module "@moleculer/channels" {
 	}
 
 	export class NatsAdapter extends BaseAdapter {
-		/** JetStream manager of the adapter's connection (set once connected). */
+		/** The NATS connection (set by `connect`, whose JetStream manager may still have failed). */
+		connection: { close(): Promise<void>; getServer(): string } | null;
+		/** JetStream manager and client of the adapter's connection (set once connected). */
 		manager: any;
+		client: unknown;
+		connected: boolean;
+		/** Set by `disconnect`. */
+		stopping?: boolean;
+		/** Messages being handled, per channel id (`subscribe` starts tracking its channel, and throws if it already is). */
+		activeMessages: Map<string, unknown>;
+		subscriptions: Map<string, unknown>;
+		connect(): Promise<void>;
+		disconnect(): Promise<void>;
+		createStream(name: string, subjects: string[], options: object): Promise<unknown>;
 		moveToDeadLetter(chan: { name: string; group: string; deadLettering: DeadLettering }, message: JsMessage): Promise<void>;
 		subscribe(chan: object): Promise<void>;
 	}

@@ -109,7 +109,11 @@ async function countAfter(cluster: Cluster, product: { id: string; stock: number
 		await waitFor(async () => (await db.collection("notifications").countDocuments({ kind: "order.paid" })) >= counts.paid, "a confirmation per paid order", 60_000).catch(() => undefined);
 		const confirmations = await db.collection("notifications").countDocuments({ kind: "order.paid" });
 		const cartsLeft = (await db.collection("carts").find({}).toArray()).filter((c: { items: unknown[] }) => c.items.length > 0).length;
-		const outboxPending = await db.collection("orders").countDocuments({ outboxPending: true });
+		// A publish whose acknowledgement was lost in the outage leaves its order's outbox pending (the event
+		// may well be delivered) until recovery sends it again: every ORDER_RECOVERY_AFTER (5 s) here.
+		const unsent = () => db.collection("orders").countDocuments({ outboxPending: true });
+		await waitFor(async () => (await unsent()) === 0, "every order's events published", 30_000).catch(() => undefined);
+		const outboxPending = await unsent();
 		return { counts, confirmations, cartsLeft, outboxPending };
 	} finally {
 		await mongo.close();

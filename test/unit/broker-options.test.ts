@@ -65,79 +65,90 @@ describe("cachers", () => {
 });
 
 describe("JetStream adapter", () => {
-	it("binds to a consumer another replica created at the same moment instead of failing", async () => {
-		const { Adapters } = require("@moleculer/channels");
-		const { ShopNatsAdapter } = require("../../lib/channels");
-		const inUse = Object.assign(new Error("consumer name already in use"), { code: "400" });
-		const base = jest.spyOn(Adapters.NATS.prototype, "subscribe").mockRejectedValueOnce(inUse).mockResolvedValueOnce(undefined);
-		try {
-			const adapter = new ShopNatsAdapter({ nats: { url: "nats://127.0.0.1:4222" } });
-			adapter.logger = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
-			adapter.activeMessages = new Map([["chan-1", []]]);
-			await adapter.subscribe({ id: "chan-1" });
-			expect(base).toHaveBeenCalledTimes(2);
-			base.mockRejectedValueOnce(new Error("stream not found"));
-			await expect(adapter.subscribe({ id: "chan-2" })).rejects.toThrow("stream not found");
-		} finally {
-			base.mockRestore();
-		}
+	const { Adapters } = require("@moleculer/channels");
+	const { ShopNatsAdapter, retryReason } = require("../../lib/channels");
+	const timeout = () => Object.assign(new Error("TIMEOUT"), { code: "TIMEOUT" });
+	const inUse = () => Object.assign(new Error("consumer name already in use"), { code: "400", api_error: { err_code: 10013 } });
+	/** An adapter with silent logs and a 1 ms backoff; `activeMessages` as the adapter keeps it. */
+	const adapter = () => Object.assign(new ShopNatsAdapter({ nats: { url: "nats://127.0.0.1:4222" } }), { logger: { info: jest.fn(), warn: jest.fn(), error: jest.fn() }, activeMessages: new Map(), retryDelayMs: 1 });
+	/** The adapter's subscribe as far as the retries see it: tracks the channel, prefixes the dead-letter queue, then fails with `failures[i]`. */
+	const subscribeFailing = (failures: (Error | null)[], seen: unknown[] = []) =>
+		jest.spyOn(Adapters.NATS.prototype, "subscribe").mockClear().mockImplementation(async function (this: any, chan: any) {
+			this.initChannelActiveMessages(chan.id);
+			seen.push({ ...chan.deadLettering });
+			if (chan.deadLettering) chan.deadLettering = { ...chan.deadLettering, queueName: `ns.${chan.deadLettering.queueName}` };
+			const failure = failures[seen.length - 1];
+			if (failure) throw failure;
+		});
+	afterEach(() => jest.restoreAllMocks());
+
+	it("binds to a consumer another replica created at the same moment, up to 5 attempts", async () => {
+		const base = subscribeFailing([inUse(), null]);
+		await adapter().subscribe({ id: "chan-1" });
+		expect(base).toHaveBeenCalledTimes(2);
+		const always = subscribeFailing(Array.from({ length: 9 }, inUse));
+		await expect(adapter().subscribe({ id: "chan-2" })).rejects.toThrow("consumer name already in use");
+		expect(always).toHaveBeenCalledTimes(5);
+	});
+
+	it("fails a subscription at once on an error no retry can mend", async () => {
+		const base = subscribeFailing([new Error("stream not found")]);
+		await expect(adapter().subscribe({ id: "chan-1" })).rejects.toThrow("stream not found");
+		expect(base).toHaveBeenCalledTimes(1);
 	});
 
 	it("retries a subscription JetStream did not answer (a NATS server away), each attempt from the channel as declared", async () => {
-		const { Adapters } = require("@moleculer/channels");
-		const { ShopNatsAdapter } = require("../../lib/channels");
-		const timeout = Object.assign(new Error("TIMEOUT"), { code: "TIMEOUT" });
 		const seen: unknown[] = [];
-		// Like the adapter, the failed attempt has already prefixed the dead-letter queue inside the channel.
-		const base = jest.spyOn(Adapters.NATS.prototype, "subscribe").mockImplementation(async (chan: any) => {
-			seen.push({ ...chan.deadLettering });
-			chan.deadLettering.queueName = `ns.${chan.deadLettering.queueName}`;
-			if (seen.length < 3) throw timeout;
-		});
-		try {
-			const adapter = new ShopNatsAdapter({ nats: { url: "nats://127.0.0.1:4222" } });
-			adapter.logger = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
-			adapter.activeMessages = new Map([["chan-1", []]]);
-			await adapter.subscribe({ id: "chan-1", deadLettering: { queueName: "DEAD_LETTER" } });
-			expect(seen).toEqual([{ queueName: "DEAD_LETTER" }, { queueName: "DEAD_LETTER" }, { queueName: "DEAD_LETTER" }]);
-			expect(adapter.logger.warn).toHaveBeenCalledWith(expect.stringContaining("JetStream did not answer"));
-			// Once the retry time is spent, the error ends the node's start.
-			base.mockRejectedValue(timeout);
-			adapter.retryMs = 0;
-			await expect(adapter.subscribe({ id: "chan-2" })).rejects.toBe(timeout);
-		} finally {
-			base.mockRestore();
-		}
+		subscribeFailing([timeout(), timeout(), null], seen);
+		const shop = adapter();
+		await shop.subscribe({ id: "chan-1", deadLettering: { queueName: "DEAD_LETTER" } });
+		expect(seen).toEqual([{ queueName: "DEAD_LETTER" }, { queueName: "DEAD_LETTER" }, { queueName: "DEAD_LETTER" }]);
+		expect(shop.logger.warn).toHaveBeenCalledWith(expect.stringContaining("JetStream did not answer"));
+		// Once the retry time is spent, the error ends the node's start.
+		const spent = subscribeFailing(Array.from({ length: 9 }, timeout));
+		await expect(Object.assign(adapter(), { retryMs: 0 }).subscribe({ id: "chan-2" })).rejects.toMatchObject({ code: "TIMEOUT" });
+		expect(spent).toHaveBeenCalledTimes(1);
 	});
 
-	it("retries connecting when JetStream did not answer, closing the connection the failed attempt opened", async () => {
-		const { Adapters } = require("@moleculer/channels");
-		const { ShopNatsAdapter } = require("../../lib/channels");
-		const timeout = Object.assign(new Error("TIMEOUT"), { code: "TIMEOUT" });
+	it("counts only replica races towards their 5 attempts, not unanswered calls before them", async () => {
+		const base = subscribeFailing([timeout(), timeout(), timeout(), timeout(), inUse(), null]);
+		await adapter().subscribe({ id: "chan-1" });
+		expect(base).toHaveBeenCalledTimes(6);
+	});
+
+	it("stops retrying once the adapter is stopping", async () => {
+		const base = subscribeFailing(Array.from({ length: 9 }, timeout));
+		await expect(Object.assign(adapter(), { stopping: true }).subscribe({ id: "chan-1" })).rejects.toMatchObject({ code: "TIMEOUT" });
+		expect(base).toHaveBeenCalledTimes(1);
+	});
+
+	it("retries connecting when JetStream did not answer, and closes the connection of every failed attempt", async () => {
 		const opened: { close: jest.Mock }[] = [];
-		const base = jest.spyOn(Adapters.NATS.prototype, "connect").mockImplementation(async function (this: any) {
-			this.connection = { close: jest.fn(async () => undefined) };
-			opened.push(this.connection);
-			if (opened.length === 1) throw timeout;
-			this.connected = true;
-		});
-		try {
-			const adapter = new ShopNatsAdapter({ nats: { url: "nats://127.0.0.1:4222" } });
-			adapter.logger = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
-			await adapter.connect();
-			expect(opened.map(c => c.close.mock.calls.length)).toEqual([1, 0]);
-			expect(adapter.connected).toBe(true);
-			base.mockRejectedValue(new Error("Authorization Violation"));
-			await expect(adapter.connect()).rejects.toThrow("Authorization Violation");
-		} finally {
-			base.mockRestore();
-		}
+		const connectFailing = (failures: (Error | null)[]) =>
+			jest.spyOn(Adapters.NATS.prototype, "connect").mockImplementation(async function (this: any) {
+				this.connection = { close: jest.fn(async () => undefined) };
+				opened.push(this.connection);
+				const failure = failures[opened.length - 1];
+				if (failure) throw failure;
+				this.connected = true;
+			});
+		connectFailing([timeout(), null]);
+		const shop = adapter();
+		await shop.connect();
+		expect(opened.map(c => c.close.mock.calls.length)).toEqual([1, 0]);
+		expect(shop.connected).toBe(true);
+		// An error no retry mends (wrong credentials): thrown at once, its connection closed and forgotten.
+		opened.length = 0;
+		connectFailing([new Error("Authorization Violation")]);
+		const refused = adapter();
+		await expect(refused.connect()).rejects.toThrow("Authorization Violation");
+		expect(opened.map(c => c.close.mock.calls.length)).toEqual([1]);
+		expect(refused.connection).toBeNull();
 	});
 
 	it("tells which JetStream errors are worth another attempt", () => {
-		const { retryReason } = require("../../lib/channels");
-		expect(retryReason(Object.assign(new Error("consumer name already in use"), { code: "400" }))).toBe("in-use");
-		expect(retryReason(Object.assign(new Error("TIMEOUT"), { code: "TIMEOUT" }))).toBe("unanswered");
+		expect(retryReason(inUse())).toBe("in-use");
+		expect(retryReason(timeout())).toBe("unanswered");
 		expect(retryReason(Object.assign(new Error("503"), { code: "503" }))).toBe("unanswered");
 		expect(retryReason(new Error("no stream matches subject"))).toBe("unanswered");
 		expect(retryReason(new Error("stream not found"))).toBeNull();
