@@ -110,6 +110,7 @@ export class ShopNatsAdapter extends (Adapters.NATS as typeof NatsAdapter) {
 	 */
 	private async retrying(what: string, attempt: () => Promise<void>, reset: (reason: "in-use" | "unanswered") => Promise<void>): Promise<void> {
 		const started = Date.now();
+		let warned = 0;
 		for (let n = 1, inUse = 0; ; n++) {
 			try {
 				return await attempt();
@@ -118,7 +119,11 @@ export class ShopNatsAdapter extends (Adapters.NATS as typeof NatsAdapter) {
 				if (reason === "in-use") inUse++;
 				const spent = reason === "in-use" ? inUse >= IN_USE_ATTEMPTS : Date.now() - started >= this.retryMs;
 				if (!reason || spent || this.stopping) throw err;
-				if (reason === "unanswered") this.logger.warn(`JetStream did not answer ${what} (${(err as Error).message}); retrying for up to ${this.retryMs / 1000} s (a NATS server away, a leader being elected; if it lasts, check that JetStream is enabled and the stream can be placed).`);
+				// One warning when it starts, then one each 10 s while it lasts.
+				if (reason === "unanswered" && Date.now() - warned >= 10_000) {
+					warned = Date.now();
+					this.logger.warn(`JetStream did not answer ${what} (${(err as Error).message}); retrying for up to ${this.retryMs / 1000} s (a NATS server away, a leader being elected; if it lasts, check that JetStream is enabled and the stream can be placed).`);
+				}
 				await reset(reason);
 				await new Promise(resolve => setTimeout(resolve, Math.min(n, 10) * this.retryDelayMs));
 			}

@@ -104,6 +104,57 @@ async function waitForMongo(uri: string, deadline: number, seconds: number): Pro
 	}
 }
 
+/** `text` parsed as JSON, or null when it is not. */
+function parseJson(text: string): { jetstream?: boolean } | null {
+	try {
+		return JSON.parse(text);
+	} catch {
+		return null;
+	}
+}
+
+/**
+ * The INFO a NATS server sends first on every connection, before TLS and credentials (its JSON), or null when
+ * `address` (`host:port`) sends none within `timeoutMs`.
+ */
+function natsInfo(address: string, timeoutMs: number): Promise<{ jetstream?: boolean } | null> {
+	const [, host, port] = /^(.*):(\d+)$/.exec(address) ?? [];
+	return new Promise(resolve => {
+		const socket = net.connect({ host: host.replace(/^\[|\]$/g, ""), port: Number(port) });
+		let text = "";
+		const done = (info: { jetstream?: boolean } | null) => {
+			socket.destroy();
+			resolve(info);
+		};
+		socket.setTimeout(timeoutMs, () => done(null));
+		socket.on("data", chunk => {
+			text += String(chunk);
+			const line = /^INFO\s+(\{.*\})\s*\n/.exec(text);
+			if (line) done(parseJson(line[1]));
+			else if (text.includes("\n") || text.length > 65_536) done(null);
+		});
+		socket.once("error", () => done(null));
+		socket.once("end", () => done(null));
+	});
+}
+
+/**
+ * Reads whether JetStream is on from the INFO of the first NATS server of `config.transporter` that sends
+ * one: a server started without `-js` answers TCP but cannot keep the shop's durable events, and a node's
+ * start would wait for it (lib/channels.ts) before failing. A server that sends no INFO is left to the
+ * broker's own start, which names the cause.
+ * @throws StartupError `TRANSPORTER: the NATS server at <host:port> runs without JetStream…`.
+ */
+async function checkJetStream(transporter: string, deadline: number): Promise<void> {
+	for (const address of addressesOf(transporter, 4222)) {
+		// A NATS server sends its INFO at once; what sends none within 2 s is left to the broker's start.
+		const info = await natsInfo(address, Math.min(2000, Math.max(100, deadline - Date.now())));
+		if (!info) continue;
+		if (info.jetstream !== true) throw new StartupError(`TRANSPORTER: the NATS server at ${address} runs without JetStream, which the shop's durable events need; start it with -js (and -sd <dir>), or set TRANSPORTER.`);
+		return;
+	}
+}
+
 /** Which external servers a node needs: the transporter, the Redis cacher, MongoDB (only where it keeps data). */
 export interface Needs {
 	transporter: boolean;
@@ -112,14 +163,19 @@ export interface Needs {
 }
 
 /**
- * Waits, in parallel, for every server `config` names that the node `needs`, each within START_TIMEOUT.
- * @throws StartupError for the first that does not answer, naming its variable, address and error.
+ * Waits, in parallel, for every server `config` names that the node `needs`, each within START_TIMEOUT, and
+ * checks that a NATS transporter has JetStream.
+ * @throws StartupError for the first that does not answer, naming its variable, address and error; or for a
+ *   NATS server without JetStream.
  */
 export async function checkDependencies(config: ShopConfig, needs: Needs): Promise<void> {
 	const seconds = config.startTimeoutSeconds;
 	const deadline = Date.now() + seconds * 1000;
 	const waits: Promise<void>[] = [];
-	if (needs.transporter && config.transporter) waits.push(waitForServer("TRANSPORTER", addressesOf(config.transporter, 4222), deadline, seconds));
+	if (needs.transporter && config.transporter) {
+		const nats = config.transporter.startsWith("nats://");
+		waits.push(waitForServer("TRANSPORTER", addressesOf(config.transporter, 4222), deadline, seconds).then(() => (nats ? checkJetStream(config.transporter!, deadline) : undefined)));
+	}
 	if (needs.cacher && isRedisUrl(config.cacher)) waits.push(waitForServer("CACHER", addressesOf(config.cacher, 6379), deadline, seconds));
 	if (needs.mongo && config.mongoUri) waits.push(waitForMongo(config.mongoUri, deadline, seconds));
 	await Promise.all(waits);

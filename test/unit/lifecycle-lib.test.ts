@@ -63,6 +63,34 @@ describe("start checks", () => {
 			server.close();
 		}
 	}, 15_000);
+
+	it("refuses a NATS server without JetStream, naming it and the flag to start it with", async () => {
+		// Just enough of a NATS server for a client to connect: INFO (with the space nats-server puts before
+		// the line end), then PONG to each PING.
+		const fakeNats = (jetstream: boolean) =>
+			new Promise<{ server: net.Server; port: number }>(resolve => {
+				const server = net.createServer(socket => {
+					socket.on("error", () => undefined);
+					socket.write(`INFO ${JSON.stringify({ server_id: "fake", version: "2.9.10", proto: 1, max_payload: 1048576, ...(jetstream && { jetstream }) })} \r\n`);
+					socket.on("data", chunk => {
+						if (String(chunk).includes("PING")) socket.write("PONG\r\n");
+					});
+				});
+				server.listen(0, "127.0.0.1", () => resolve({ server, port: (server.address() as net.AddressInfo).port }));
+			});
+		const plain = await fakeNats(false);
+		const withJetStream = await fakeNats(true);
+		try {
+			const config = (port: number) => loadConfig({ START_TIMEOUT: "5", TRANSPORTER: `nats://127.0.0.1:${port}` });
+			await expect(checkDependencies(config(plain.port), { transporter: true, cacher: false, mongo: false })).rejects.toThrow(
+				`TRANSPORTER: the NATS server at 127.0.0.1:${plain.port} runs without JetStream, which the shop's durable events need; start it with -js (and -sd <dir>), or set TRANSPORTER.`
+			);
+			await expect(checkDependencies(config(withJetStream.port), { transporter: true, cacher: false, mongo: false })).resolves.toBeUndefined();
+		} finally {
+			plain.server.close();
+			withJetStream.server.close();
+		}
+	}, 15_000);
 });
 
 describe("the DATA_DIR lock", () => {
