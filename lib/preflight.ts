@@ -59,11 +59,16 @@ export function addressesOf(connection: string, defaultPort: number): string[] {
 		.map(host => (/:\d+$/.test(host) ? host : `${host}:${defaultPort}`));
 }
 
+/** A TCP connection to `address` (`host:port`, an IPv6 host in brackets). */
+function socketTo(address: string): net.Socket {
+	const [, host, port] = /^(.*):(\d+)$/.exec(address) ?? [];
+	return net.connect({ host: host.replace(/^\[|\]$/g, ""), port: Number(port) });
+}
+
 /** Connects to `address` (`host:port`) over TCP; resolves to null, or to the error code. */
 function tryConnect(address: string, timeoutMs: number): Promise<string | null> {
-	const [, host, port] = /^(.*):(\d+)$/.exec(address) ?? [];
 	return new Promise(resolve => {
-		const socket = net.connect({ host: host.replace(/^\[|\]$/g, ""), port: Number(port) });
+		const socket = socketTo(address);
 		const done = (result: string | null) => {
 			socket.destroy();
 			resolve(result);
@@ -118,9 +123,8 @@ function parseJson(text: string): { jetstream?: boolean } | null {
  * `address` (`host:port`) sends none within `timeoutMs`.
  */
 function natsInfo(address: string, timeoutMs: number): Promise<{ jetstream?: boolean } | null> {
-	const [, host, port] = /^(.*):(\d+)$/.exec(address) ?? [];
 	return new Promise(resolve => {
-		const socket = net.connect({ host: host.replace(/^\[|\]$/g, ""), port: Number(port) });
+		const socket = socketTo(address);
 		let text = "";
 		const done = (info: { jetstream?: boolean } | null) => {
 			socket.destroy();
