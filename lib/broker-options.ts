@@ -43,8 +43,9 @@ export function createBrokerOptions(config: ShopConfig, nodeID?: string, service
 		logLevel: config.logLevel as BrokerOptions["logLevel"],
 		// Traces to OTEL_EXPORTER_ZIPKIN_ENDPOINT when it is set (lib/tracing.ts).
 		tracing: tracingOptions(config.zipkinEndpoint),
-		// Credentials travel in TRANSPORTER (nats://user:password@host:4222, or a token as the user); TLS
-		// files come from NATS_TLS_*. Nothing secret is in the code or the image.
+		// Credentials travel in TRANSPORTER (nats://user:password@host:4222); TLS files come from NATS_TLS_*.
+		// The durable events' own connection gets both too (lib/channels.ts, natsSecurity). Nothing secret is in
+		// the code or the image.
 		transporter: (config.transporter && config.natsTls
 			? { type: "NATS", options: { url: config.transporter, tls: config.natsTls } }
 			: (config.transporter ?? undefined)) as BrokerOptions["transporter"],

@@ -24,7 +24,7 @@
 import { countMetric } from "./business-metrics";
 import { Adapters, Middleware, NatsAdapter } from "@moleculer/channels";
 import type { Middleware as MoleculerMiddleware, Service, ServiceBroker, ServiceSchema } from "moleculer";
-import type { ShopConfig } from "./config";
+import { natsSecurity, type ShopConfig } from "./config";
 import { CHANNELS, type ChannelName, type ChannelPayloads } from "../domain/events";
 
 /** The durable event channels and their payloads: `domain/events.ts` (their NATS streams get the namespace as prefix). */
@@ -176,6 +176,7 @@ export function createChannelsMiddleware(config: ShopConfig): MoleculerMiddlewar
 				...common,
 				nats: {
 					url: config.transporter,
+					connectionOptions: natsSecurity(config),
 					streamConfig: { max_age: 7 * 24 * 3600 * SECOND_NS, num_replicas: config.natsStreamReplicas },
 					consumerOptions: { config: { deliver_policy: "all", ack_wait: 10 * SECOND_NS } }
 				}

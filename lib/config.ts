@@ -230,3 +230,25 @@ export function configOf(broker: object): ShopConfig {
 	if (!config) attachConfig(broker, (config = loadConfig()));
 	return config;
 }
+
+/** What authenticates and encrypts a NATS connection: user and password, and TLS files (`ShopConfig.natsTls`). */
+export interface NatsSecurity {
+	user?: string;
+	pass?: string;
+	tls?: NonNullable<ShopConfig["natsTls"]>;
+}
+
+/**
+ * The credentials and TLS files for a NATS connection, read as Moleculer's NATS transporter reads them for
+ * the broker's own connection: user and password from the first TRANSPORTER URL that has them (used as
+ * written, not percent-decoded, as the transporter uses them), and the NATS_TLS_* files. The durable events'
+ * connection (lib/channels.ts) and the start check (lib/preflight.ts) use them, so that all three get into
+ * the same server: the channels adapter itself takes only the hosts from the URL. A TRANSPORTER that is not
+ * `nats://` URLs gives nothing (a malformed URL is left to the transporter to refuse).
+ */
+export function natsSecurity(config: Pick<ShopConfig, "transporter" | "natsTls">): NatsSecurity {
+	const urls = (config.transporter?.startsWith("nats://") ? config.transporter.split(",") : []).filter(url => URL.canParse(url.trim())).map(url => new URL(url.trim()));
+	const user = urls.find(url => url.username)?.username;
+	const pass = urls.find(url => url.password)?.password;
+	return { ...(user ? { user } : {}), ...(pass ? { pass } : {}), ...(config.natsTls ? { tls: config.natsTls } : {}) };
+}

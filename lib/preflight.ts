@@ -6,7 +6,7 @@
  */
 import { isRedisUrl } from "./cacher";
 import net from "node:net";
-import type { ShopConfig } from "./config";
+import { natsSecurity, type ShopConfig } from "./config";
 
 /** A setting that stops the node: `message` is the one line to print. */
 export class StartupError extends Error {
@@ -109,52 +109,36 @@ async function waitForMongo(uri: string, deadline: number, seconds: number): Pro
 	}
 }
 
-/** `text` parsed as JSON, or null when it is not. */
-function parseJson(text: string): { jetstream?: boolean } | null {
-	try {
-		return JSON.parse(text);
-	} catch {
-		return null;
-	}
+/** Whether a NATS client error is about TLS: Node's certificate checks, a TLS file nats.js cannot read, a server without TLS. */
+function isTlsFailure(code: string | undefined): boolean {
+	return code === "TLS" || code === "SERVER_OPT_NA" || /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO/.test(code ?? "");
 }
 
 /**
- * The INFO a NATS server sends first on every connection, before TLS and credentials (its JSON), or null when
- * `address` (`host:port`) sends none within `timeoutMs`.
+ * Connects to the NATS servers of `config.transporter`, one after the other, as the node's connections will
+ * (nats.js, with `natsSecurity`: TRANSPORTER's user and password, the NATS_TLS_* files) and checks the first
+ * that lets it in, so that settings its broker would retry for ever, or its durable events fail on after a
+ * wait (lib/channels.ts), stop it at once instead. A server that refuses the connection or does not answer
+ * within 2 s is left to the broker's own start.
+ * @throws StartupError `TRANSPORTER: the NATS server at <host:port> refused the user and password…`, `NATS_TLS_CA:
+ *   TLS with the NATS server at <host:port> failed (<code>…)…`, or `TRANSPORTER: the NATS server at <host:port>
+ *   runs without JetStream…`.
  */
-function natsInfo(address: string, timeoutMs: number): Promise<{ jetstream?: boolean } | null> {
-	return new Promise(resolve => {
-		const socket = socketTo(address);
-		let text = "";
-		const done = (info: { jetstream?: boolean } | null) => {
-			socket.destroy();
-			resolve(info);
-		};
-		socket.setTimeout(timeoutMs, () => done(null));
-		socket.on("data", chunk => {
-			text += String(chunk);
-			const line = /^INFO\s+(\{.*\})\s*\n/.exec(text);
-			if (line) done(parseJson(line[1]));
-			else if (text.includes("\n") || text.length > 65_536) done(null);
-		});
-		socket.once("error", () => done(null));
-		socket.once("end", () => done(null));
-	});
-}
-
-/**
- * Reads whether JetStream is on from the INFO of the first NATS server of `config.transporter` that sends
- * one: a server started without `-js` answers TCP but cannot keep the shop's durable events, and a node's
- * start would wait for it (lib/channels.ts) before failing. A server that sends no INFO is left to the
- * broker's own start, which names the cause.
- * @throws StartupError `TRANSPORTER: the NATS server at <host:port> runs without JetStream…`.
- */
-async function checkJetStream(transporter: string, deadline: number): Promise<void> {
-	for (const address of addressesOf(transporter, 4222)) {
-		// A NATS server sends its INFO at once; what sends none within 2 s is left to the broker's start.
-		const info = await natsInfo(address, Math.min(2000, Math.max(100, deadline - Date.now())));
-		if (!info) continue;
-		if (info.jetstream !== true) throw new StartupError(`TRANSPORTER: the NATS server at ${address} runs without JetStream, which the shop's durable events need; start it with -js (and -sd <dir>), or set TRANSPORTER.`);
+async function checkNats(config: ShopConfig, deadline: number): Promise<void> {
+	const { connect } = require("nats") as typeof import("nats");
+	for (const address of addressesOf(config.transporter!, 4222)) {
+		let connection: Awaited<ReturnType<typeof connect>>;
+		try {
+			connection = await connect({ servers: address, ...natsSecurity(config), reconnect: false, timeout: Math.min(2000, Math.max(100, deadline - Date.now())) });
+		} catch (err) {
+			const { code, message } = err as { code?: string; message: string };
+			if (code === "AUTHORIZATION_VIOLATION") throw new StartupError(`TRANSPORTER: the NATS server at ${address} refused the user and password in TRANSPORTER (Authorization Violation); set the right ones (nats://user:password@host:4222), or set TRANSPORTER.`);
+			if (isTlsFailure(code)) throw new StartupError(`NATS_TLS_CA: TLS with the NATS server at ${address} failed (${code}: ${message.split(";")[0]}); set NATS_TLS_CA (and NATS_TLS_CERT, NATS_TLS_KEY) to the files its certificate needs.`);
+			continue;
+		}
+		const jetstream = connection.info?.jetstream;
+		await connection.close();
+		if (jetstream !== true) throw new StartupError(`TRANSPORTER: the NATS server at ${address} runs without JetStream, which the shop's durable events need; start it with -js (and -sd <dir>), or set TRANSPORTER.`);
 		return;
 	}
 }
@@ -168,9 +152,9 @@ export interface Needs {
 
 /**
  * Waits, in parallel, for every server `config` names that the node `needs`, each within START_TIMEOUT, and
- * checks that a NATS transporter has JetStream.
+ * checks that a NATS transporter lets the node in (credentials, TLS) and has JetStream.
  * @throws StartupError for the first that does not answer, naming its variable, address and error; or for a
- *   NATS server without JetStream.
+ *   NATS server that refuses the credentials or TLS, or runs without JetStream (`checkNats`).
  */
 export async function checkDependencies(config: ShopConfig, needs: Needs): Promise<void> {
 	const seconds = config.startTimeoutSeconds;
@@ -178,7 +162,7 @@ export async function checkDependencies(config: ShopConfig, needs: Needs): Promi
 	const waits: Promise<void>[] = [];
 	if (needs.transporter && config.transporter) {
 		const nats = config.transporter.startsWith("nats://");
-		waits.push(waitForServer("TRANSPORTER", addressesOf(config.transporter, 4222), deadline, seconds).then(() => (nats ? checkJetStream(config.transporter!, deadline) : undefined)));
+		waits.push(waitForServer("TRANSPORTER", addressesOf(config.transporter, 4222), deadline, seconds).then(() => (nats ? checkNats(config, deadline) : undefined)));
 	}
 	if (needs.cacher && isRedisUrl(config.cacher)) waits.push(waitForServer("CACHER", addressesOf(config.cacher, 6379), deadline, seconds));
 	if (needs.mongo && config.mongoUri) waits.push(waitForMongo(config.mongoUri, deadline, seconds));

@@ -109,10 +109,13 @@ export function startRedis(port?: number): Promise<ServerProcess> {
 	return startServer("redis-server", p => ["--bind", "127.0.0.1", "--port", String(p), "--save", "", "--appendonly", "no"], "redis", port);
 }
 
-/** A private NATS server with JetStream (storage in a temporary folder) on `port` or a free one. */
-export function startNats(port?: number): Promise<ServerProcess> {
+/**
+ * A private NATS server with JetStream (storage in a temporary folder) on `port` or a free one; `args` are
+ * more nats-server flags (e.g. `--user`, `--pass`, `--tls`).
+ */
+export function startNats(port?: number, args: string[] = []): Promise<ServerProcess> {
 	const store = fs.mkdtempSync(path.join(os.tmpdir(), "shop-nats-"));
-	return startServer("nats-server", p => ["-a", "127.0.0.1", "-p", String(p), "-js", "-sd", store], "nats", port);
+	return startServer("nats-server", p => ["-a", "127.0.0.1", "-p", String(p), "-js", "-sd", store, ...args], "nats", port);
 }
 
 /** Deletes the JetStream streams of `namespace` (durable-event tests leave them on the shared NATS). */

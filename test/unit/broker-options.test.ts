@@ -1,7 +1,7 @@
 import { Errors } from "moleculer";
 import { createBrokerOptions } from "../../lib/broker-options";
 import { createCacher, ResilientRedisCacher, redisOptions } from "../../lib/cacher";
-import { loadConfig } from "../../lib/config";
+import { loadConfig, natsSecurity } from "../../lib/config";
 import { IDEMPOTENT_RETRY } from "../../lib/resilience";
 import { InsufficientStockError } from "../../lib/errors";
 
@@ -37,6 +37,18 @@ describe("broker options", () => {
 		const tls = createBrokerOptions(loadConfig({ TRANSPORTER: "nats://u:p@nats:4222", NATS_TLS_CA: "/run/secrets/ca.pem" })).transporter;
 		expect(tls).toEqual({ type: "NATS", options: { url: "nats://u:p@nats:4222", tls: { caFile: "/run/secrets/ca.pem" } } });
 		expect(options.transporter).toBe("nats://127.0.0.1:4222");
+	});
+
+	it("gives the durable events' NATS connection the transporter's credentials and TLS files", () => {
+		const security = (env: NodeJS.ProcessEnv) => natsSecurity(loadConfig(env));
+		expect(security({ TRANSPORTER: "nats://a:4222,nats://shop:pa%3Ass@b:4222", NATS_TLS_CA: "/ca.pem", NATS_TLS_CERT: "/c.pem", NATS_TLS_KEY: "/k.pem" })).toEqual({
+			user: "shop",
+			pass: "pa%3Ass",
+			tls: { caFile: "/ca.pem", certFile: "/c.pem", keyFile: "/k.pem" }
+		});
+		expect(security({ TRANSPORTER: "nats://127.0.0.1:4222" })).toEqual({});
+		expect(security({ TRANSPORTER: "redis://u:p@127.0.0.1:6379" })).toEqual({});
+		expect(security({})).toEqual({});
 	});
 
 	it("balances in the broker when there is no transporter", () => {
