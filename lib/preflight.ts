@@ -109,36 +109,85 @@ async function waitForMongo(uri: string, deadline: number, seconds: number): Pro
 	}
 }
 
+/** `text` parsed as JSON, or null when it is not. */
+function parseJson(text: string): NatsInfo | null {
+	try {
+		return JSON.parse(text);
+	} catch {
+		return null;
+	}
+}
+
+/** What the start check reads from a NATS server's INFO. */
+interface NatsInfo {
+	jetstream?: boolean;
+	auth_required?: boolean;
+	tls_required?: boolean;
+}
+
+/**
+ * The INFO a NATS server sends first on every connection, before TLS and credentials (its JSON), or null when
+ * `address` (`host:port`) sends none within `timeoutMs`.
+ */
+function natsInfo(address: string, timeoutMs: number): Promise<NatsInfo | null> {
+	return new Promise(resolve => {
+		const socket = socketTo(address);
+		let text = "";
+		const done = (info: NatsInfo | null) => {
+			socket.destroy();
+			resolve(info);
+		};
+		socket.setTimeout(timeoutMs, () => done(null));
+		socket.on("data", chunk => {
+			text += String(chunk);
+			const line = /^INFO\s+(\{.*\})\s*\n/.exec(text);
+			if (line) done(parseJson(line[1]));
+			else if (text.includes("\n") || text.length > 65_536) done(null);
+		});
+		socket.once("error", () => done(null));
+		socket.once("end", () => done(null));
+	});
+}
+
 /** Whether a NATS client error is about TLS: Node's certificate checks, a TLS file nats.js cannot read, a server without TLS. */
 function isTlsFailure(code: string | undefined): boolean {
 	return code === "TLS" || code === "SERVER_OPT_NA" || /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO/.test(code ?? "");
 }
 
 /**
- * Connects to the NATS servers of `config.transporter`, one after the other, as the node's connections will
- * (nats.js, with `natsSecurity`: TRANSPORTER's user and password, the NATS_TLS_* files) and checks the first
- * that lets it in, so that settings its broker would retry for ever, or its durable events fail on after a
- * wait (lib/channels.ts), stop it at once instead. A server that refuses the connection or does not answer
- * within 2 s is left to the broker's own start.
- * @throws StartupError `TRANSPORTER: the NATS server at <host:port> refused the user and password…`, `NATS_TLS_CA:
- *   TLS with the NATS server at <host:port> failed (<code>…)…`, or `TRANSPORTER: the NATS server at <host:port>
- *   runs without JetStream…`.
+ * Logs in to the NATS server at `address` as the node's connections will (nats.js, with `natsSecurity`:
+ * TRANSPORTER's user and password, the NATS_TLS_* files). Any failure other than a refused login or TLS is
+ * left to the broker's own start.
+ * @throws StartupError `TRANSPORTER: the NATS server at <host:port> refused the user and password…`, or
+ *   `NATS_TLS_CA: TLS with the NATS server at <host:port> failed (<code>: <reason>)…`.
+ */
+async function checkNatsLogin(config: ShopConfig, address: string, timeoutMs: number): Promise<void> {
+	const { connect } = require("nats") as typeof import("nats");
+	try {
+		await (await connect({ servers: address, ...natsSecurity(config), reconnect: false, timeout: timeoutMs })).close();
+	} catch (err) {
+		const { code, message } = err as { code?: string; message: string };
+		if (code === "AUTHORIZATION_VIOLATION") throw new StartupError(`TRANSPORTER: the NATS server at ${address} refused the user and password in TRANSPORTER (Authorization Violation); set the right ones (nats://user:password@host:4222), or set TRANSPORTER.`);
+		if (isTlsFailure(code)) throw new StartupError(`NATS_TLS_CA: TLS with the NATS server at ${address} failed (${code}: ${message.split(";")[0]}); set NATS_TLS_CA (and NATS_TLS_CERT, NATS_TLS_KEY) to the files its certificate needs.`);
+	}
+}
+
+/**
+ * Checks the first NATS server of `config.transporter` that sends its INFO: when it asks for credentials or
+ * TLS, that the node gets in (`checkNatsLogin`), and that JetStream is on. Settings the broker would retry for
+ * ever (a wrong password or CA), or that its durable events would fail on after a wait (lib/channels.ts),
+ * stop the node at once instead. A server that sends no INFO within 2 s is left to the broker's own start.
+ * The INFO is read on a socket of the check's own, and nats.js logs in only where it is asked to: given a
+ * server that never answers, nats.js times out but leaves its socket open.
+ * @throws StartupError from `checkNatsLogin`, or `TRANSPORTER: the NATS server at <host:port> runs without JetStream…`.
  */
 async function checkNats(config: ShopConfig, deadline: number): Promise<void> {
-	const { connect } = require("nats") as typeof import("nats");
 	for (const address of addressesOf(config.transporter!, 4222)) {
-		let connection: Awaited<ReturnType<typeof connect>>;
-		try {
-			connection = await connect({ servers: address, ...natsSecurity(config), reconnect: false, timeout: Math.min(2000, Math.max(100, deadline - Date.now())) });
-		} catch (err) {
-			const { code, message } = err as { code?: string; message: string };
-			if (code === "AUTHORIZATION_VIOLATION") throw new StartupError(`TRANSPORTER: the NATS server at ${address} refused the user and password in TRANSPORTER (Authorization Violation); set the right ones (nats://user:password@host:4222), or set TRANSPORTER.`);
-			if (isTlsFailure(code)) throw new StartupError(`NATS_TLS_CA: TLS with the NATS server at ${address} failed (${code}: ${message.split(";")[0]}); set NATS_TLS_CA (and NATS_TLS_CERT, NATS_TLS_KEY) to the files its certificate needs.`);
-			continue;
-		}
-		const jetstream = connection.info?.jetstream;
-		await connection.close();
-		if (jetstream !== true) throw new StartupError(`TRANSPORTER: the NATS server at ${address} runs without JetStream, which the shop's durable events need; start it with -js (and -sd <dir>), or set TRANSPORTER.`);
+		const timeoutMs = Math.min(2000, Math.max(100, deadline - Date.now()));
+		const info = await natsInfo(address, timeoutMs);
+		if (!info) continue;
+		if (info.auth_required || info.tls_required) await checkNatsLogin(config, address, timeoutMs);
+		if (info.jetstream !== true) throw new StartupError(`TRANSPORTER: the NATS server at ${address} runs without JetStream, which the shop's durable events need; start it with -js (and -sd <dir>), or set TRANSPORTER.`);
 		return;
 	}
 }
