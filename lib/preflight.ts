@@ -149,25 +149,28 @@ function natsInfo(address: string, timeoutMs: number): Promise<NatsInfo | null> 
 	});
 }
 
-/** Whether a NATS client error is about TLS: Node's certificate checks, a TLS file nats.js cannot read, a server without TLS. */
+/** Whether a NATS client error is about TLS: Node's certificate checks, or a TLS file nats.js cannot read. */
 function isTlsFailure(code: string | undefined): boolean {
-	return code === "TLS" || code === "SERVER_OPT_NA" || /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO/.test(code ?? "");
+	return code === "TLS" || /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO/.test(code ?? "");
 }
 
 /**
  * Logs in to the NATS server at `address` as the node's connections will (nats.js, with `natsSecurity`:
  * TRANSPORTER's user and password, the NATS_TLS_* files). Any failure other than a refused login or TLS is
- * left to the broker's own start.
- * @throws StartupError `TRANSPORTER: the NATS server at <host:port> refused the user and password…`, or
- *   `NATS_TLS_CA: TLS with the NATS server at <host:port> failed (<code>: <reason>)…`.
+ * left to the broker's own start. Only `address` is tried: not the other servers of its cluster, which it
+ * announces and nats.js would try next, hiding a refused login behind their errors.
+ * @throws StartupError `TRANSPORTER: the NATS server at <host:port> refused the user and password…`,
+ *   `NATS_TLS_CA: TLS with the NATS server at <host:port> failed (<code>: <reason>)…`, or `NATS_TLS_CA: the NATS
+ *   server at <host:port> offers no TLS…` (NATS_TLS_* set for a server that needs a password only).
  */
 async function checkNatsLogin(config: ShopConfig, address: string, timeoutMs: number): Promise<void> {
 	const { connect } = require("nats") as typeof import("nats");
 	try {
-		await (await connect({ servers: address, ...natsSecurity(config), reconnect: false, timeout: timeoutMs })).close();
+		await (await connect({ servers: address, ...natsSecurity(config), reconnect: false, ignoreClusterUpdates: true, timeout: timeoutMs })).close();
 	} catch (err) {
 		const { code, message } = err as { code?: string; message: string };
 		if (code === "AUTHORIZATION_VIOLATION") throw new StartupError(`TRANSPORTER: the NATS server at ${address} refused the user and password in TRANSPORTER (Authorization Violation); set the right ones (nats://user:password@host:4222), or set TRANSPORTER.`);
+		if (code === "SERVER_OPT_NA") throw new StartupError(`NATS_TLS_CA: the NATS server at ${address} offers no TLS, but NATS_TLS_* are set; unset them, or start the server with TLS.`);
 		if (isTlsFailure(code)) throw new StartupError(`NATS_TLS_CA: TLS with the NATS server at ${address} failed (${code}: ${message.split(";")[0]}); set NATS_TLS_CA (and NATS_TLS_CERT, NATS_TLS_KEY) to the files its certificate needs.`);
 	}
 }

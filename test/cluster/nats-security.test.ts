@@ -94,5 +94,17 @@ describe("a NATS server that requires credentials and TLS", () => {
 			`NATS_TLS_CA: TLS with the NATS server at ${address} failed (UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate); set NATS_TLS_CA (and NATS_TLS_CERT, NATS_TLS_KEY) to the files its certificate needs.`
 		);
 		await expect(check({ NATS_TLS_CA: path.join(dir, "missing.pem") })).rejects.toThrow(/^NATS_TLS_CA: TLS with the NATS server at .* failed \(TLS: .*missing\.pem doesn't exist\)/);
+
+		// A server that asks for a password only, given TLS files.
+		const plain = await startNats(undefined, ["--user", "shop", "--pass", "s3cret-pass"]);
+		try {
+			const plainUrl = `nats://shop:s3cret-pass@127.0.0.1:${plain.port}`;
+			await expect(check({ TRANSPORTER: plainUrl, NATS_TLS_CA: "" })).resolves.toBeUndefined();
+			await expect(check({ TRANSPORTER: plainUrl })).rejects.toThrow(
+				`NATS_TLS_CA: the NATS server at 127.0.0.1:${plain.port} offers no TLS, but NATS_TLS_* are set; unset them, or start the server with TLS.`
+			);
+		} finally {
+			await plain.kill();
+		}
 	});
 });
