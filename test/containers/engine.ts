@@ -111,7 +111,9 @@ export async function ensureEngine(): Promise<Engine> {
 		stop: async () => {
 			const exited = new Promise(resolve => daemon.once("exit", resolve));
 			daemon.kill("SIGTERM");
-			await Promise.race([exited, new Promise(resolve => setTimeout(resolve, 20_000))]);
+			let timer: NodeJS.Timeout | undefined;
+			await Promise.race([exited, new Promise(resolve => (timer = setTimeout(resolve, 20_000)))]);
+			clearTimeout(timer);
 			if (daemon.exitCode == null) daemon.kill("SIGKILL");
 			// What dockerd left mounted under its directories (its network namespace file, overlays).
 			const mounts = fs.readFileSync("/proc/mounts", "utf8").split("\n").map(line => line.split(" ")[1]).filter(point => point?.startsWith(dir));
