@@ -123,6 +123,8 @@ interface NatsInfo {
 	jetstream?: boolean;
 	auth_required?: boolean;
 	tls_required?: boolean;
+	/** The server asks for a client certificate. */
+	tls_verify?: boolean;
 }
 
 /**
@@ -160,18 +162,23 @@ function isTlsFailure(code: string | undefined): boolean {
  * left to the broker's own start. Only `address` is tried: not the other servers of its cluster, which it
  * announces and nats.js would try next, hiding a refused login behind their errors.
  * @throws StartupError `TRANSPORTER: the NATS server at <host:port> refused the user and password…`,
- *   `NATS_TLS_CA: TLS with the NATS server at <host:port> failed (<code>: <reason>)…`, or `NATS_TLS_CA: the NATS
- *   server at <host:port> offers no TLS…` (NATS_TLS_* set for a server that needs a password only).
+ *   `NATS_TLS_CA: TLS with the NATS server at <host:port> failed (<code>: <reason>)…` (the code alone for
+ *   OpenSSL's multi-part messages), or `NATS_TLS_CA: the NATS
+ *   server at <host:port> offers no TLS…` (NATS_TLS_* set for a server that needs a password only), or
+ *   `NATS_TLS_CERT: the NATS server at <host:port> asks for a client certificate…` (the server, per `info`, asks
+ *   for one and refused the handshake: it refused the certificate sent, or none was).
  */
-async function checkNatsLogin(config: ShopConfig, address: string, timeoutMs: number): Promise<void> {
+async function checkNatsLogin(config: ShopConfig, address: string, info: NatsInfo, timeoutMs: number): Promise<void> {
 	const { connect } = require("nats") as typeof import("nats");
 	try {
 		await (await connect({ servers: address, ...natsSecurity(config), reconnect: false, ignoreClusterUpdates: true, timeout: timeoutMs })).close();
 	} catch (err) {
 		const { code, message } = err as { code?: string; message: string };
 		if (code === "AUTHORIZATION_VIOLATION") throw new StartupError(`TRANSPORTER: the NATS server at ${address} refused the user and password in TRANSPORTER (Authorization Violation); set the right ones (nats://user:password@host:4222), or set TRANSPORTER.`);
+		// The server refused the handshake: a TLS alert, or a reset when the alert loses the race (TLS 1.3).
+		if (info.tls_verify && (code === "ECONNRESET" || /ALERT/.test(code ?? ""))) throw new StartupError(`NATS_TLS_CERT: the NATS server at ${address} asks for a client certificate and refused the connection; set NATS_TLS_CERT and NATS_TLS_KEY to a certificate its CA signed.`);
 		if (code === "SERVER_OPT_NA") throw new StartupError(`NATS_TLS_CA: the NATS server at ${address} offers no TLS, but NATS_TLS_* are set; unset them, or start the server with TLS.`);
-		if (isTlsFailure(code)) throw new StartupError(`NATS_TLS_CA: TLS with the NATS server at ${address} failed (${code}: ${message.split(";")[0]}); set NATS_TLS_CA (and NATS_TLS_CERT, NATS_TLS_KEY) to the files its certificate needs.`);
+		if (isTlsFailure(code)) throw new StartupError(`NATS_TLS_CA: TLS with the NATS server at ${address} failed (${code}${/^[0-9A-F]+:error:/.test(message) ? "" : `: ${message.split(";")[0]}`}); set NATS_TLS_CA (and NATS_TLS_CERT, NATS_TLS_KEY) to the files its certificate needs.`);
 	}
 }
 
@@ -189,7 +196,7 @@ async function checkNats(config: ShopConfig, deadline: number): Promise<void> {
 		const timeoutMs = Math.min(2000, Math.max(100, deadline - Date.now()));
 		const info = await natsInfo(address, timeoutMs);
 		if (!info) continue;
-		if (info.auth_required || info.tls_required) await checkNatsLogin(config, address, timeoutMs);
+		if (info.auth_required || info.tls_required) await checkNatsLogin(config, address, info, timeoutMs);
 		if (info.jetstream !== true) throw new StartupError(`TRANSPORTER: the NATS server at ${address} runs without JetStream, which the shop's durable events need; start it with -js (and -sd <dir>), or set TRANSPORTER.`);
 		return;
 	}

@@ -17,7 +17,8 @@ import { CHANNELS, sendToChannel } from "../../lib/channels";
 import { checkDependencies } from "../../lib/preflight";
 
 /**
- * A CA and a server certificate signed by it, in `dir`: ca.pem, server.pem, server.key. The certificate names
+ * A CA, and a server and a client certificate signed by it, in `dir`: ca.pem, server.pem, server.key,
+ * client.pem, client.key. The server certificate names
  * localhost as well as 127.0.0.1: nats.js upgrades its socket to TLS without a host name for an IP address,
  * and Node then checks the certificate against "localhost".
  */
@@ -34,6 +35,8 @@ function makeCertificates(dir: string): void {
 	openssl("req", ...key, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
 	fs.writeFileSync(path.join(dir, "san.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
 	openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "1", "-extfile", "san.cnf");
+	openssl("req", ...key, "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=shop node");
+	openssl("x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client.pem", "-days", "1");
 }
 
 describe("a NATS server that requires credentials and TLS", () => {
@@ -105,6 +108,18 @@ describe("a NATS server that requires credentials and TLS", () => {
 			);
 		} finally {
 			await plain.kill();
+		}
+
+		// A server that asks for a client certificate.
+		const verifying = await startNats(undefined, ["--tlsverify", "--tlscacert", path.join(dir, "ca.pem"), "--tlscert", path.join(dir, "server.pem"), "--tlskey", path.join(dir, "server.key")]);
+		try {
+			const verifyingUrl = `nats://127.0.0.1:${verifying.port}`;
+			await expect(check({ TRANSPORTER: verifyingUrl })).rejects.toThrow(
+				`NATS_TLS_CERT: the NATS server at 127.0.0.1:${verifying.port} asks for a client certificate and refused the connection; set NATS_TLS_CERT and NATS_TLS_KEY to a certificate its CA signed.`
+			);
+			await expect(check({ TRANSPORTER: verifyingUrl, NATS_TLS_CERT: path.join(dir, "client.pem"), NATS_TLS_KEY: path.join(dir, "client.key") })).resolves.toBeUndefined();
+		} finally {
+			await verifying.kill();
 		}
 	});
 });
