@@ -163,8 +163,8 @@ function isTlsFailure(code: string | undefined): boolean {
  * announces and nats.js would try next, hiding a refused login behind their errors.
  * @throws StartupError `TRANSPORTER: the NATS server at <host:port> refused the user and password…`,
  *   `NATS_TLS_CA: TLS with the NATS server at <host:port> failed (<code>: <reason>)…` (the code alone for
- *   OpenSSL's multi-part messages), or `NATS_TLS_CA: the NATS
- *   server at <host:port> offers no TLS…` (NATS_TLS_* set for a server that needs a password only), or
+ *   OpenSSL's multi-part messages), `NATS_TLS_CA: the NATS server at <host:port> offers no TLS…` (NATS_TLS_*
+ *   set for a server without TLS), or
  *   `NATS_TLS_CERT: the NATS server at <host:port> asks for a client certificate…` (the server, per `info`, asks
  *   for one and refused the handshake: it refused the certificate sent, or none was).
  */
@@ -184,11 +184,11 @@ async function checkNatsLogin(config: ShopConfig, address: string, info: NatsInf
 
 /**
  * Checks the first NATS server of `config.transporter` that sends its INFO: when it asks for credentials or
- * TLS, that the node gets in (`checkNatsLogin`), and that JetStream is on. Settings the broker would retry for
+ * TLS, or NATS_TLS_* are set, that the node gets in (`checkNatsLogin`), and that JetStream is on. Settings the broker would retry for
  * ever (a wrong password or CA), or that its durable events would fail on after a wait (lib/channels.ts),
  * stop the node at once instead. A server that sends no INFO within 2 s is left to the broker's own start.
- * The INFO is read on a socket of the check's own, and nats.js logs in only where it is asked to: given a
- * server that never answers, nats.js times out but leaves its socket open.
+ * The INFO is read on a socket of the check's own, and nats.js logs in only where there is something to
+ * check: given a server that never answers, nats.js times out but leaves its socket open.
  * @throws StartupError from `checkNatsLogin`, or `TRANSPORTER: the NATS server at <host:port> runs without JetStream…`.
  */
 async function checkNats(config: ShopConfig, deadline: number): Promise<void> {
@@ -196,7 +196,7 @@ async function checkNats(config: ShopConfig, deadline: number): Promise<void> {
 		const timeoutMs = Math.min(2000, Math.max(100, deadline - Date.now()));
 		const info = await natsInfo(address, timeoutMs);
 		if (!info) continue;
-		if (info.auth_required || info.tls_required) await checkNatsLogin(config, address, info, timeoutMs);
+		if (info.auth_required || info.tls_required || config.natsTls) await checkNatsLogin(config, address, info, timeoutMs);
 		if (info.jetstream !== true) throw new StartupError(`TRANSPORTER: the NATS server at ${address} runs without JetStream, which the shop's durable events need; start it with -js (and -sd <dir>), or set TRANSPORTER.`);
 		return;
 	}

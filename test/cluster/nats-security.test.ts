@@ -10,7 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ServiceBroker } from "moleculer";
-import { startNats, uniqueNamespace, waitFor, type ServerProcess } from "./support";
+import { NATS_URL, startNats, uniqueNamespace, waitFor, type ServerProcess } from "./support";
 import { createBrokerOptions } from "../../lib/broker-options";
 import { loadConfig } from "../../lib/config";
 import { CHANNELS, sendToChannel } from "../../lib/channels";
@@ -98,7 +98,11 @@ describe("a NATS server that requires credentials and TLS", () => {
 		);
 		await expect(check({ NATS_TLS_CA: path.join(dir, "missing.pem") })).rejects.toThrow(/^NATS_TLS_CA: TLS with the NATS server at .* failed \(TLS: .*missing\.pem doesn't exist\)/);
 
-		// A server that asks for a password only, given TLS files.
+		// A server without TLS, given TLS files: one that asks for nothing (the shared test server), then one that
+		// asks for a password only.
+		await expect(check({ TRANSPORTER: NATS_URL })).rejects.toThrow(
+			`NATS_TLS_CA: the NATS server at ${new URL(NATS_URL).host} offers no TLS, but NATS_TLS_* are set; unset them, or start the server with TLS.`
+		);
 		const plain = await startNats(undefined, ["--user", "shop", "--pass", "s3cret-pass"]);
 		try {
 			const plainUrl = `nats://shop:s3cret-pass@127.0.0.1:${plain.port}`;
