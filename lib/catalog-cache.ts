@@ -68,10 +68,18 @@ export async function bumpCatalogVersion(broker: ServiceBroker): Promise<void> {
 	if (store.kind === "redis") await store.client.set(store.key, randomUUID()).catch(() => undefined);
 }
 
-/** A cached answer: its body, its ETag, and the catalog version it was computed at. */
+/**
+ * A cached answer: its body (JSON text) and length in bytes, its ETag, and the catalog version it was computed
+ * at. The body is kept as a string because Node then sends the headers and the body in one `write`, where a
+ * Buffer body takes a `writev` of the two. Measured 2026-12-07 with alternated 3 s wrk runs: a bare node:http
+ * server answered 2–13 % more requests per second with a string body in each of eight pairs; the shop's
+ * cached product read 5.8 % and 7.1 % more (median of ten pairs, two runs; a third, in one of the VM's noisy
+ * phases, 7 % less); the cached list no difference beyond the noise.
+ */
 export interface CachedAnswer {
 	version: string;
-	body: Buffer;
+	body: string;
+	length: number;
 	etag: string;
 }
 
@@ -107,8 +115,8 @@ export class ResponseCache {
 	}
 
 	/** Keeps `body` as the answer for `key` at `version`. */
-	set(key: string, version: string, body: Buffer): CachedAnswer {
-		const answer = { version, body, etag: etagOf(body) };
+	set(key: string, version: string, body: string): CachedAnswer {
+		const answer = { version, body, length: Buffer.byteLength(body), etag: etagOf(body) };
 		this.answers.set(key, answer);
 		return answer;
 	}
@@ -138,19 +146,19 @@ export async function sendCached(req: IncomingMessage, res: ServerResponse, answ
 		res.writeHead(304, head);
 		res.end();
 	} else {
-		head.push("Content-Length", String(answer.body.length));
+		head.push("Content-Length", String(answer.length));
 		res.writeHead(200, head);
 		res.end(answer.body);
 	}
 	return true;
 }
 
-/** Calls `keep` with the body of `res` when it ends as a 200 with one (the full path's answer, to cache). */
-export function captureAnswer(res: ServerResponse, keep: (body: Buffer) => void): void {
+/** Calls `keep` with the body of `res` (as UTF-8 text) when it ends as a 200 with one (the full path's answer, to cache). */
+export function captureAnswer(res: ServerResponse, keep: (body: string) => void): void {
 	const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
 	res.end = ((...args: unknown[]) => {
 		const [chunk] = args;
-		if (res.statusCode === 200 && (typeof chunk === "string" || Buffer.isBuffer(chunk)) && chunk.length > 0) keep(Buffer.from(chunk));
+		if (res.statusCode === 200 && (typeof chunk === "string" || Buffer.isBuffer(chunk)) && chunk.length > 0) keep(String(chunk));
 		return end(...args);
 	}) as ServerResponse["end"];
 }
