@@ -242,9 +242,9 @@ export interface NatsSecurity {
  * The credentials and TLS files for a NATS connection, read as Moleculer's NATS transporter reads them for
  * the broker's own connection: user and password from the first TRANSPORTER URL that has them, as the URL
  * parser gives them (not percent-decoded, and with characters such as `^|;={}` percent-encoded: credentials
- * must be URL-safe), and the NATS_TLS_* files. The durable events'
- * connection (lib/channels.ts) and the start check (lib/preflight.ts) use them, so that all three get into
- * the same server: the channels adapter itself takes only the hosts from the URL. A TRANSPORTER that is not
+ * must be URL-safe), and the NATS_TLS_* files. The durable events' connection (lib/channels.ts) and the start
+ * check (lib/preflight.ts) use them, so that all three get into the same server: the channels adapter itself
+ * takes only the hosts from the URL. A TRANSPORTER that is not
  * `nats://` URLs gives nothing (a malformed URL is left to the transporter to refuse).
  */
 export function natsSecurity(config: Pick<ShopConfig, "transporter" | "natsTls">): NatsSecurity {

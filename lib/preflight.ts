@@ -184,9 +184,9 @@ async function checkNatsLogin(config: ShopConfig, address: string, info: NatsInf
 
 /**
  * Checks the first NATS server of `config.transporter` that sends its INFO: when it asks for credentials or
- * TLS, or NATS_TLS_* are set, that the node gets in (`checkNatsLogin`), and that JetStream is on. Settings the broker would retry for
- * ever (a wrong password or CA), or that its durable events would fail on after a wait (lib/channels.ts),
- * stop the node at once instead. A server that sends no INFO within 2 s is left to the broker's own start.
+ * TLS, or NATS_TLS_* are set, that the node gets in (`checkNatsLogin`), and that JetStream is on. Settings
+ * the broker would retry for ever (a wrong password or CA), or that its durable events would fail on after a
+ * wait (lib/channels.ts), stop the node at once instead. A server that sends no INFO within 2 s is left to the broker's own start.
  * The INFO is read on a socket of the check's own, and nats.js logs in only where there is something to
  * check: given a server that never answers, nats.js times out but leaves its socket open.
  * @throws StartupError from `checkNatsLogin`, or `TRANSPORTER: the NATS server at <host:port> runs without JetStream…`.
