@@ -102,6 +102,14 @@ async function waitForGateway(url: string, timeoutMs: number, failed: () => stri
 	throw new Error(`The gateway at ${url} did not see all ${NODE_TYPES.length} services within ${timeoutMs} ms`);
 }
 
+/** A port that was free a moment ago on 127.0.0.1 and is not one `taken` names. */
+async function freePortOutside(taken: (port: number) => boolean): Promise<number> {
+	for (;;) {
+		const port = await freePort();
+		if (!taken(port)) return port;
+	}
+}
+
 /**
  * Starts the cluster and resolves once the gateway sees every service.
  * @throws Error naming the server to start when NATS or Redis is unreachable, or when a node exits early.
@@ -128,7 +136,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 		if (shared.length) throw new Error(`--store=nedb keeps one store per node: ${shared.join(", ")} must run once (they would not share entities).`);
 	}
 	let mongo: MongoWireServer | null = null;
-	const mongoUri = store === "nedb" ? "" : baseEnv.MONGO_URI || (mongo = await startMongoWire()).uri;
+	// Not on a gateway port: a caller may have drawn `port` free a moment ago (as the tests do) and not bound it yet.
+	const gatewayPort = (p: number) => p >= port && p < port + counts.api;
+	const mongoUri = store === "nedb" ? "" : baseEnv.MONGO_URI || (mongo = await startMongoWire({ port: await freePortOutside(gatewayPort) })).uri;
 	const dataRoot = store === "nedb" ? fs.mkdtempSync(path.join(os.tmpdir(), "shop-cluster-")) : "";
 	if (mongo) log(`[cluster] MONGO_URI is unset: started a throwaway Mongo-wire server at ${mongoUri} (data lives until the cluster stops)`);
 
