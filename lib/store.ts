@@ -54,7 +54,21 @@ interface NedbCursor {
 	execAsync(): Promise<any>;
 }
 
-/** The part of NeDB's promise API the adapter calls. */
+/** A document replaced by an update: the version before and the one after. */
+interface UpdatedPair {
+	oldDoc: object;
+	newDoc: object;
+}
+
+/** A NeDB index: the field it keys on and its tree (`search` answers the node's own array of documents). */
+interface NedbIndex {
+	fieldName: string;
+	tree: { search(key: unknown): object[] };
+	update(pairs: UpdatedPair[]): void;
+	revertUpdate(pairs: UpdatedPair[]): void;
+}
+
+/** The part of NeDB's promise API the adapter calls, and the index upkeep it replaces. */
 interface NedbDatastore {
 	findAsync(query: object): NedbCursor;
 	findOneAsync(query: object): NedbCursor;
@@ -62,6 +76,49 @@ interface NedbDatastore {
 	updateAsync(query: object, update: object, options: object): Promise<{ numAffected: number; affectedDocuments: any }>;
 	removeAsync(query: object, options?: object): Promise<number>;
 	persistence: NedbPersistence;
+	indexes: Record<string, NedbIndex>;
+	_updateIndexes(pairs: UpdatedPair[] | object, newDoc?: object): void;
+}
+
+/**
+ * NeDB's index upkeep on update, without the work that changes nothing. NeDB moves every updated document in
+ * every index of its collection by a removal and an insertion (each rebalancing an AVL tree), even where the
+ * indexed field kept its value, which is almost every update here: a stock move changes a product's counters,
+ * never its `_id`, `sku` or `category`; an order's step changes, never its `_id` or `idempotencyScope`. Where
+ * an index keys every updated document on the same string or number before and after, the new version takes
+ * the old one's place in the index's node; any other index (a key that changed, an array, a missing field) is
+ * updated the library's way, before the swaps, so that its unique-key error leaves every index as it was.
+ * The one difference: in a non-unique index an updated document keeps its place among those of the same key,
+ * where NeDB would move it last (no query here relies on that order; lists are sorted).
+ */
+export function swapUnchangedIndexKeys(store: NedbDatastore): void {
+	const { getDotValue } = require("@seald-io/nedb/lib/model") as { getDotValue(doc: object, field: string): unknown };
+	const updateIndexes = store._updateIndexes.bind(store);
+	store._updateIndexes = (pairs: UpdatedPair[] | object, newDoc?: object) => {
+		if (!Array.isArray(pairs)) return updateIndexes(pairs, newDoc);
+		const swaps: { nodes: object[]; at: number; doc: object }[] = [];
+		const moved: NedbIndex[] = [];
+		for (const index of Object.values(store.indexes)) {
+			const found = index.fieldName.includes(",") ? null : pairs.map(({ oldDoc, newDoc: doc }) => {
+				const key = getDotValue(oldDoc, index.fieldName);
+				if ((typeof key !== "string" && typeof key !== "number") || getDotValue(doc, index.fieldName) !== key) return null;
+				const nodes = index.tree.search(key);
+				const at = nodes.indexOf(oldDoc);
+				return at < 0 ? null : { nodes, at, doc };
+			});
+			if (found && found.every(swap => swap !== null)) swaps.push(...(found as typeof swaps));
+			else moved.push(index);
+		}
+		moved.forEach((index, i) => {
+			try {
+				index.update(pairs);
+			} catch (err) {
+				for (const done of moved.slice(0, i)) done.revertUpdate(pairs);
+				throw err;
+			}
+		});
+		for (const { nodes, at, doc } of swaps) nodes[at] = doc;
+	};
 }
 
 /**
@@ -129,6 +186,7 @@ class ShopMemoryAdapter extends DbService.MemoryAdapter {
 		// moleculer-db's connect also wraps `db.update` in a way that prints DEP0174 on each call: nothing here
 		// calls `db.update` (updateMany and updateById above call updateAsync); keep it that way.
 		await super.connect();
+		swapUnchangedIndexKeys(this.store);
 		const persistence = this.store.persistence;
 		if (persistence.inMemoryOnly) return;
 		const { serialize } = require("@seald-io/nedb/lib/model") as { serialize(doc: object): string };
