@@ -1,0 +1,83 @@
+/**
+ * The Redis cacher's cleans (`ResilientRedisCacher`, lib/cacher.ts) against the real Redis, with thousands of
+ * another application's keys beside the shop's: cleaning a service's entries is one command and no SCAN,
+ * cleans that service only, shows on every node at once, and a clean of everything still empties the cache.
+ * Cross-node reads after a write through the services are in nodes.test.ts.
+ */
+import { ServiceBroker } from "moleculer";
+import Redis from "ioredis";
+import { REDIS_URL, uniqueNamespace } from "./support";
+import { ResilientRedisCacher, servicePattern } from "../../lib/cacher";
+
+describe("the Redis cacher's cleans", () => {
+	const namespace = uniqueNamespace("cacher");
+	const others = `other-app-${namespace}`;
+	let redis: Redis;
+	const brokers: ServiceBroker[] = [];
+	const cachers: ResilientRedisCacher[] = [];
+
+	beforeAll(async () => {
+		for (const id of ["one", "two"]) {
+			const cacher = new ResilientRedisCacher(REDIS_URL, { ttl: 60 });
+			const broker = new ServiceBroker({ nodeID: `${namespace}-${id}`, namespace, logger: false, cacher });
+			await broker.start();
+			brokers.push(broker);
+			cachers.push(cacher);
+		}
+		redis = new Redis(REDIS_URL);
+		const fill = redis.pipeline();
+		for (let i = 0; i < 5000; i++) fill.set(`${others}:${i}`, "x", "EX", 120);
+		await fill.exec();
+	});
+	afterAll(async () => {
+		for (const pattern of [`${others}:*`, `*${namespace}*`]) {
+			const keys = await redis.keys(pattern);
+			for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+		}
+		redis.disconnect();
+		await Promise.all(brokers.map(broker => broker.stop()));
+	});
+
+	it("cleans one service's entries with one command, whatever else Redis holds", async () => {
+		const [cacher] = cachers;
+		await cacher.set("products.get:1", { price: 100 });
+		await cacher.set("products.list:page=1", { rows: [1] });
+		await cacher.set("carts.get:c1", { items: 2 });
+		expect(await cacher.get("products.get:1")).toEqual({ price: 100 });
+
+		const scans = jest.spyOn((cacher as unknown as { client: { scanStream(): unknown } }).client, "scanStream");
+		await cacher.clean("products.**");
+		expect(scans).not.toHaveBeenCalled();
+		scans.mockRestore();
+
+		expect(await cacher.get("products.get:1")).toBeUndefined();
+		expect(await cacher.get("products.list:page=1")).toBeUndefined();
+		expect(await cacher.get("carts.get:c1")).toEqual({ items: 2 });
+		expect(await redis.exists(`${others}:0`)).toBe(1);
+	});
+
+	it("shows a clean on one node at the next read on another", async () => {
+		const [one, two] = cachers;
+		await one.set("products.get:2", { price: 200 });
+		expect(await two.get("products.get:2")).toEqual({ price: 200 });
+		await two.clean("products.**");
+		expect(await one.get("products.get:2")).toBeUndefined();
+		await one.set("products.get:2", { price: 250 });
+		expect(await two.get("products.get:2")).toEqual({ price: 250 });
+	});
+
+	it("empties the whole cache on a clean of everything", async () => {
+		const [cacher] = cachers;
+		await cacher.set("products.get:3", { price: 300 });
+		await cacher.set("carts.get:c3", { items: 3 });
+		await cacher.clean();
+		expect(await cacher.get("products.get:3")).toBeUndefined();
+		expect(await cacher.get("carts.get:c3")).toBeUndefined();
+		expect(await redis.exists(`${others}:0`)).toBe(1);
+	});
+
+	it("cleans by service for every pattern that spells the service out, and by scan otherwise", () => {
+		expect(["products.**", "products.*", "products.get:*", "v2.products.**"].map(servicePattern)).toEqual(["products", "products", "products", "v2"]);
+		expect(["*", "**", "prod*.**", "products*"].map(servicePattern)).toEqual([null, null, null, null]);
+	});
+});
