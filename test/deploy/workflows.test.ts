@@ -1,8 +1,8 @@
 /**
  * The GitHub Actions workflows (.github/workflows), checked offline: each passes GitHub's own workflow parser
  * (./parse-workflow.mjs), every action is pinned to an exact version, CI does what .ci/run does (NATS with
- * JetStream, Redis, npm ci, npm test, the container test), and the release workflow pushes the image on a
- * version tag only.
+ * JetStream, Redis, the servers' binaries and promtool for the tests, npm ci, npm test, the container and HA
+ * tests), and the release workflow pushes the image on a version tag only.
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -42,19 +42,25 @@ describe("GitHub Actions workflows", () => {
 		for (const action of uses) expect(action).toMatch(/^[\w.-]+\/[\w.-]+@(v\d+\.\d+\.\d+|[0-9a-f]{40})$/);
 	});
 
-	it("CI runs what .ci/run runs: NATS with JetStream, Redis, npm ci, npm test, then the container test", () => {
+	it("CI runs what .ci/run runs: NATS with JetStream, Redis, the servers' binaries, npm ci, npm test, then the container and HA tests", () => {
 		const ci = load("ci.yml");
 		expect(ci.on.push.branches).toEqual(["main"]);
 		expect(Object.keys(ci.on)).toContain("pull_request");
 		const job = ci.jobs.test;
 		expect(job.services.redis.image).toBe(YAML.parse(fs.readFileSync(path.join(ROOT, "docker-compose.yml"), "utf8")).services.redis.image);
 		const runs = job.steps.map((step: Step) => step.run).filter(Boolean) as string[];
-		expect(runs.find(run => run.includes("nats"))).toMatch(/-p 4222:4222 nats:\S+ -js$/);
-		const order = ["npm ci", "npm test", "npm run test:containers"].map(command => runs.findIndex(run => run.startsWith(command)));
+		expect(runs.find(run => run.startsWith("docker run") && run.includes("nats"))).toMatch(/-p 4222:4222 nats:\S+ -js$/);
+		// The tests' own private servers and promtool (.ci/run installs the same packages), before npm test.
+		const install = runs.findIndex(run => /apt-get install .*\bnats-server\b/.test(run));
+		expect(runs[install]).toMatch(/\bredis-server\b/);
+		expect(runs[install]).toMatch(/\bprometheus\b/);
+		const order = ["npm ci", "npm test", "npm run test:containers", "npm run test:ha"].map(command => runs.findIndex(run => run.startsWith(command)));
 		expect(order.every(i => i >= 0)).toBe(true);
 		expect([...order].sort((a, b) => a - b)).toEqual(order);
+		expect(install).toBeGreaterThanOrEqual(0);
+		expect(install).toBeLessThan(order[1]);
 		const ciScript = fs.readFileSync(path.join(ROOT, ".ci/run"), "utf8");
-		for (const command of ["npm ci", "npm test", "npm run test:containers"]) expect(ciScript).toContain(command);
+		for (const command of ["npm ci", "npm test", "npm run test:containers", "npm run test:ha", "nats-server", "redis-server", "prometheus"]) expect(ciScript).toContain(command);
 	});
 
 	it("release builds and pushes the image on a version tag only", () => {
