@@ -6,19 +6,15 @@
  * was away never reached it. One line is logged when Redis is lost and one when it is back, not one per
  * reconnect attempt (Moleculer's own cacher logs every attempt's error with its stack).
  *
- * Cleaning a service's entries costs one Redis command, whatever Redis holds. Moleculer's cacher cleans
- * `products.**` by SCANning every key of the Redis database, 100 per round trip, and every stock move cleans
- * (the answers show stock): with 20,000 other keys in Redis a checkout made 814 SCAN calls and the NeDB
- * cluster answered 36 paid orders/s instead of ~250 (BENCHMARKS.md). Here each service's entries live under a generation token,
- * `<prefix><service>.<token>.<rest of the key>`, and cleaning `<service>.**` sets a new token: the old entries
- * are never read again and expire by their TTL. The token is read once per turn of the event loop per service
- * (lib/coalesce.ts), after the caller asked, so a read never uses a token older than its request. Tokens are
- * random and never reused, so entries left from before a lost token (Redis restarted, or evicted it) can
- * never match again.
+ * Cleaning a service's entries costs a few Redis commands, whatever Redis holds (lib/cache-generations.ts).
+ * Moleculer's cacher cleans `products.**` by SCANning every key of the Redis database, 100 per round trip, and
+ * every stock move cleans (the answers show stock): with 20,000 other keys in Redis a checkout made 814 SCAN
+ * calls and the NeDB cluster answered 36 paid orders/s instead of ~250 (BENCHMARKS.md). A read that began
+ * before a write and stores its answer after the clean can store the old answer, as with Moleculer's SCAN;
+ * the second clean of the cache cleaners, 500 ms later (mixins/cache-cleaner.mixin.ts), removes it.
  */
-import { randomUUID } from "node:crypto";
 import { Cachers, METRIC, type BrokerOptions, type ServiceBroker } from "moleculer";
-import { coalesce } from "./coalesce";
+import { CacheGenerations, type GenerationRedis } from "./cache-generations";
 
 /** Cached reads expire after this many seconds even if no write cleaned them. */
 export const CACHE_TTL_SECONDS = 300;
@@ -84,12 +80,6 @@ function commonRedisOptions(): Record<string, unknown> {
 	};
 }
 
-/** The part of ioredis the generations use. */
-interface GenerationClient {
-	get(key: string): Promise<string | null>;
-	set(key: string, value: string, ...args: string[]): Promise<unknown>;
-}
-
 /**
  * The first segment of the keys a clean pattern names, when the pattern spells it out: `products` for
  * `products.**`, `products.*` or `products.get:*` (a new generation cleans all of that service's entries,
@@ -105,8 +95,8 @@ export class ResilientRedisCacher extends Cachers.Redis {
 	private lastWarning = 0;
 	/** host:port, for the log lines (never the credentials). */
 	private readonly address: string;
-	/** Per service, the read of its generation token, coalesced per turn of the event loop. */
-	private readonly generationReads = new Map<string, () => Promise<string>>();
+	/** The services' generation tokens (set by `init`, once the prefix is known). */
+	private generations!: CacheGenerations;
 
 	/** `url`: redis://[user:password@]host:port[/db]; `ttl` in seconds. */
 	constructor(url: string, options: { ttl?: number; prefix?: string } = {}) {
@@ -116,6 +106,7 @@ export class ResilientRedisCacher extends Cachers.Redis {
 
 	override init(broker: ServiceBroker): void {
 		super.init(broker);
+		this.generations = new CacheGenerations(this.client as unknown as GenerationRedis, this.prefix ?? "");
 		const client = this.client as { on(event: string, listener: (err?: NodeJS.ErrnoException) => void): void; removeAllListeners(event: string): void };
 		client.removeAllListeners("error");
 		const lose = (err?: NodeJS.ErrnoException) => {
@@ -136,74 +127,60 @@ export class ResilientRedisCacher extends Cachers.Redis {
 
 	/** A failed read is a miss (`missingResponse`, which the cacher middleware tells apart from a cached null). */
 	override get(key: string) {
-		return this.current(key)
-			.then(stored => super.get(stored))
+		return this.generations
+			.locate(key)
+			.then(({ stored }) => super.get(stored))
 			.catch(err => this.degraded("get", err, this.opts.missingResponse as never));
 	}
 
 	override getWithTTL(key: string) {
-		return this.current(key)
-			.then(stored => super.getWithTTL(stored))
+		return this.generations
+			.locate(key)
+			.then(({ stored }) => super.getWithTTL(stored))
 			.catch(err => this.degraded("get", err, { data: this.opts.missingResponse, ttl: null } as never));
 	}
 
+	/** Stores under the current generation and adds the key to its member set (see lib/cache-generations.ts). */
 	override set(key: string, data: unknown, ttl?: number) {
-		return this.current(key)
-			.then(stored => super.set(stored, data, ttl))
+		return this.generations
+			.locate(key)
+			.then(({ stored, members }) => Promise.all([super.set(stored, data, ttl), members && this.generations.remember(members, stored, ttl ?? (this.opts.ttl as number | null))]))
+			.then(([written]) => written)
 			.catch(err => this.degraded("set", err, undefined));
 	}
 
 	override del(key: string | string[]) {
-		return Promise.all((Array.isArray(key) ? key : [key]).map(one => this.current(one)))
-			.then(stored => super.del(stored))
+		return Promise.all((Array.isArray(key) ? key : [key]).map(one => this.generations.locate(one)))
+			.then(located => super.del(located.map(({ stored }) => stored)))
 			.catch(err => this.degraded("del", err, undefined));
 	}
 
 	/**
 	 * Cleans the entries `match` names: a pattern with a service part (`products.**`, what moleculer-db and the
-	 * cache cleaners send) by a new generation token for that service, one SET each; a pattern without one,
-	 * and a clean of everything, by Moleculer's SCAN of the keys.
+	 * cache cleaners send) by a new generation of that service (its old entries are unlinked in the
+	 * background); a pattern without one, and a clean of everything, by Moleculer's SCAN of the keys.
 	 */
 	override clean(match?: string | string[]) {
 		const patterns = match == null ? [] : Array.isArray(match) ? match : [match];
 		const services = patterns.map(servicePattern);
 		if (patterns.length === 0 || services.some(service => service === null)) return super.clean(match).catch(err => this.degraded("clean", err, undefined));
 		this.metrics.increment(METRIC.MOLECULER_CACHER_CLEAN_TOTAL);
-		const client = this.client as unknown as GenerationClient;
-		return Promise.all(services.map(service => client.set(this.generationKey(service!), randomUUID())))
-			.then(() => undefined)
-			.catch(err => this.degraded("clean", err, undefined));
-	}
-
-	/** Where `service`'s generation token lives. */
-	private generationKey(service: string): string {
-		return `${this.prefix}generation:${service}`;
-	}
-
-	/**
-	 * `key` as stored under its service's current generation: `products.get:42` → `products.<token>.get:42`; a
-	 * key without a service part is stored as it is. @throws the Redis client's error when Redis cannot be read.
-	 */
-	private async current(key: string): Promise<string> {
-		const dot = key.indexOf(".");
-		if (dot <= 0) return key;
-		const service = key.slice(0, dot);
-		let read = this.generationReads.get(service);
-		if (!read) {
-			const client = this.client as unknown as GenerationClient;
-			const generationKey = this.generationKey(service);
-			read = coalesce(async () => {
-				const token = await client.get(generationKey);
-				if (token) return token;
-				// No token yet (a fresh Redis, or one that lost its keys): start one; whoever sets it first wins.
-				await client.set(generationKey, randomUUID(), "NX");
-				const started = await client.get(generationKey);
-				if (!started) throw new Error(`the generation token ${generationKey} vanished`);
-				return started;
+		const timeEnd = this.metrics.timer(METRIC.MOLECULER_CACHER_CLEAN_TIME);
+		const dropFailed = (err: unknown) => this.degraded("drop an old generation", err, undefined);
+		return Promise.all(services.map(service => this.generations.renew(service!, dropFailed)))
+			.then(() => void timeEnd())
+			.catch(err => {
+				timeEnd();
+				return this.degraded("clean", err, undefined);
 			});
-			this.generationReads.set(service, read);
-		}
-		return `${service}.${await read()}${key.slice(dot)}`;
+	}
+
+	/** The keys of the current generations, as callers name them (the REPL's `cache keys`). */
+	override getCacheKeys() {
+		return super.getCacheKeys().then(async keys => {
+			const visible = await Promise.all(keys.map(({ key }) => this.generations.visible(key)));
+			return visible.filter((key): key is string => key !== null).map(key => ({ key }));
+		});
 	}
 
 	/** Disconnects at once: `quit()` would wait for a Redis that may be down while ioredis keeps reconnecting. */

@@ -1,12 +1,13 @@
 /**
  * The Redis cacher's cleans (`ResilientRedisCacher`, lib/cacher.ts) against the real Redis, with thousands of
- * another application's keys beside the shop's: cleaning a service's entries is one command and no SCAN,
- * cleans that service only, shows on every node at once, and a clean of everything still empties the cache.
- * Cross-node reads after a write through the services are in nodes.test.ts.
+ * another application's keys beside the shop's: cleaning a service's entries takes no SCAN, cleans that
+ * service only, shows on every node at once, and unlinks the old entries in the background; the REPL's key
+ * list names the current entries only; a clean of everything still empties the cache. Cross-node reads after
+ * a write through the services are in nodes.test.ts.
  */
 import { ServiceBroker } from "moleculer";
 import Redis from "ioredis";
-import { REDIS_URL, uniqueNamespace } from "./support";
+import { REDIS_URL, uniqueNamespace, waitFor } from "./support";
 import { ResilientRedisCacher, servicePattern } from "../../lib/cacher";
 
 describe("the Redis cacher's cleans", () => {
@@ -54,6 +55,22 @@ describe("the Redis cacher's cleans", () => {
 		expect(await cacher.get("products.list:page=1")).toBeUndefined();
 		expect(await cacher.get("carts.get:c1")).toEqual({ items: 2 });
 		expect(await redis.exists(`${others}:0`)).toBe(1);
+	});
+
+	it("unlinks the old entries in the background, and lists the current ones by the names callers use", async () => {
+		const [cacher] = cachers;
+		await cacher.set("products.get:5", { price: 500 });
+		await cacher.set("carts.get:c5", { items: 5 });
+		const stored = await redis.keys(`MOL-${namespace}-products.*`);
+		expect(stored.length).toBeGreaterThan(0);
+		await cacher.clean("products.**");
+		await cacher.set("products.get:6", { price: 600 });
+		await waitFor(async () => (await Promise.all(stored.map(key => redis.exists(key)))).every(n => n === 0), "the old generation's entries to be unlinked", 5000);
+		const keys = (await cacher.getCacheKeys()).map(({ key }) => key);
+		expect(keys).toContain("products.get:6");
+		expect(keys).toContain("carts.get:c5");
+		expect(keys.filter(key => key.startsWith("products."))).toEqual(["products.get:6"]);
+		expect(keys.filter(key => key.startsWith("generation:"))).toEqual([]);
 	});
 
 	it("shows a clean on one node at the next read on another", async () => {
