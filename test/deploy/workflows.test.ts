@@ -52,12 +52,12 @@ describe("GitHub Actions workflows", () => {
 		expect(runs.find(run => run.startsWith("docker run") && run.includes("nats"))).toMatch(/-p 4222:4222 nats:\S+ -js$/);
 		// The tests' own private servers and promtool (.ci/run installs the same packages), before npm test.
 		const install = runs.findIndex(run => /apt-get install .*\bnats-server\b/.test(run));
+		expect(install).toBeGreaterThanOrEqual(0);
 		expect(runs[install]).toMatch(/\bredis-server\b/);
 		expect(runs[install]).toMatch(/\bprometheus\b/);
 		const order = ["npm ci", "npm test", "npm run test:containers", "npm run test:ha"].map(command => runs.findIndex(run => run.startsWith(command)));
 		expect(order.every(i => i >= 0)).toBe(true);
 		expect([...order].sort((a, b) => a - b)).toEqual(order);
-		expect(install).toBeGreaterThanOrEqual(0);
 		expect(install).toBeLessThan(order[1]);
 		const ciScript = fs.readFileSync(path.join(ROOT, ".ci/run"), "utf8");
 		for (const command of ["npm ci", "npm test", "npm run test:containers", "npm run test:ha", "nats-server", "redis-server", "prometheus"]) expect(ciScript).toContain(command);

@@ -55,6 +55,19 @@ describe("NeDB index upkeep on update", () => {
 		expect(stocks(await items.find({ query: { category: "tents" } }))).toEqual({ b: 20 });
 	});
 
+	it("keeps array-keyed and dotted-field indexes right (the array goes the library's way)", async () => {
+		const tagged = await openStore(config, broker, logger, "tagged", [{ fields: { tags: 1 } }, { fields: { "dims.w": 1 } }]);
+		await tagged.insert({ _id: "t", tags: ["red", "blue"], dims: { w: 3 }, stock: 1 });
+		await tagged.updateMany({ _id: "t" }, { $inc: { stock: 1 } });
+		expect((await tagged.findOne({ tags: "blue" }))?.stock).toBe(2);
+		expect((await tagged.findOne({ "dims.w": 3 }))?.stock).toBe(2);
+		await tagged.updateMany({ _id: "t" }, { $set: { tags: ["green"], "dims.w": 4 }, $inc: { stock: 1 } });
+		expect(await tagged.findOne({ tags: "blue" })).toBeNull();
+		expect(await tagged.findOne({ "dims.w": 3 })).toBeNull();
+		expect((await tagged.findOne({ tags: "green" }))?.stock).toBe(3);
+		expect((await tagged.findOne({ "dims.w": 4 }))?.stock).toBe(3);
+	});
+
 	it("leaves every index as it was when a unique index refuses the update", async () => {
 		const items = await store();
 		// category (moved first) takes the change, then code refuses it: category must be reverted, and no
