@@ -69,7 +69,9 @@ describe("a node's start", () => {
 		const started = Date.now();
 		const node = await launch({ START_TIMEOUT: "2", ...settings(nobody) });
 		expect(await node.exited).toBe(1);
-		expect(Date.now() - started).toBeLessThan(2000 + 5000);
+		// Well under the default START_TIMEOUT (30 s): the 2 s given here, plus spawning and loading the node,
+		// which took up to 6.3 s on a clean-clone CI run with every other suite running beside it.
+		expect(Date.now() - started).toBeLessThan(2000 + 13_000);
 		expect(node.lines.filter(line => line.startsWith("[shop]"))).toEqual([`[shop] ${variable}: cannot reach 127.0.0.1:${nobody} (ECONNREFUSED) within 2 s; start it, or set ${variable}.`]);
 		expect(node.lines.join("\n")).not.toContain("secret");
 	}, 30_000);
