@@ -6,10 +6,11 @@
  *   `<prefix>products.<token>.get:42`. The token lives at `<prefix>generation:products`; it is read once per
  *   turn of the event loop per service (lib/coalesce.ts), after the caller asked, so a read never uses a token
  *   older than its request.
- * - Each stored key is also added to its generation's member set, `<prefix>generation:products:<token>`
- *   (kept a minute longer than the entries).
+ * - Each stored key is also added to its generation's members, `<prefix>generation:products:<token>`: a sorted
+ *   set scored by when the entry expires, trimmed of expired entries at each addition (so a generation that
+ *   lives long, in a shop without writes, holds only its live entries) and kept a minute longer than them.
  * - A clean of `products.**` swaps in a new token (GETSET, which every Redis version has), then unlinks the
- *   previous generation's entries and member set in the background, off the request path. An entry stored under
+ *   previous generation's entries and members in the background, off the request path. An entry stored under
  *   a token after that token was replaced (a read that began before the clean) is never read again and expires
  *   by its TTL.
  * - Tokens are random and never reused, so entries left from before a lost token (Redis restarted, or evicted
@@ -23,17 +24,18 @@ export interface GenerationRedis {
 	get(key: string): Promise<string | null>;
 	set(key: string, value: string, ...args: string[]): Promise<unknown>;
 	getset(key: string, value: string): Promise<string | null>;
-	sadd(key: string, member: string): Promise<unknown>;
+	zadd(key: string, score: number | string, member: string): Promise<unknown>;
+	zremrangebyscore(key: string, min: number | string, max: number | string): Promise<unknown>;
+	zrange(key: string, start: number, stop: number): Promise<string[]>;
 	expire(key: string, seconds: number): Promise<unknown>;
-	smembers(key: string): Promise<string[]>;
 	unlink(...keys: string[]): Promise<unknown>;
 }
 
-/** Where a key of the cacher is stored: the key under the current token, and that generation's member set. */
+/** Where a key of the cacher is stored: the key under the current token, and that generation's members. */
 export interface StoredKey {
 	/** The key to hand the cacher (without the prefix). */
 	stored: string;
-	/** The generation's member set (with the prefix), or null for a key without a service part. */
+	/** The generation's members (a sorted set, with the prefix), or null for a key without a service part. */
 	members: string | null;
 }
 
@@ -60,12 +62,16 @@ export class CacheGenerations {
 	}
 
 	/**
-	 * Adds the stored key `stored` (without the prefix) to `members`, which is kept 60 s longer than an entry
-	 * of `ttlSeconds` (as long as Redis keeps it when entries do not expire: `ttlSeconds` 0 or null).
+	 * Adds the stored key `stored` (without the prefix), an entry of `ttlSeconds` (0 or null: no expiry), to
+	 * `members`, drops the members whose entries have expired, and keeps `members` 60 s longer than the entry.
 	 */
 	remember(members: string, stored: string, ttlSeconds: number | null | undefined): Promise<unknown> {
-		const added = this.client.sadd(members, this.prefix + stored);
-		return ttlSeconds ? Promise.all([added, this.client.expire(members, ttlSeconds + 60)]) : added;
+		const now = Date.now();
+		return Promise.all([
+			this.client.zadd(members, ttlSeconds ? now + ttlSeconds * 1000 : "+inf", this.prefix + stored),
+			this.client.zremrangebyscore(members, "-inf", now),
+			ttlSeconds ? this.client.expire(members, ttlSeconds + 60) : null
+		]);
 	}
 
 	/**
@@ -85,9 +91,9 @@ export class CacheGenerations {
 		return (await this.token(service)) === token ? `${service}${stored.slice(service.length + token.length + 1)}` : null;
 	}
 
-	/** Unlinks every key of the member set `members`, and the set itself. */
+	/** Unlinks every key of `members`, and `members` itself. */
 	private async drop(members: string): Promise<void> {
-		const keys = await this.client.smembers(members);
+		const keys = await this.client.zrange(members, 0, -1);
 		for (let i = 0; i < keys.length; i += UNLINK_BATCH) await this.client.unlink(...keys.slice(i, i + UNLINK_BATCH));
 		await this.client.unlink(members);
 	}

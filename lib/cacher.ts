@@ -140,7 +140,7 @@ export class ResilientRedisCacher extends Cachers.Redis {
 			.catch(err => this.degraded("get", err, { data: this.opts.missingResponse, ttl: null } as never));
 	}
 
-	/** Stores under the current generation and adds the key to its member set (see lib/cache-generations.ts). */
+	/** Stores under the current generation and adds the key to its members (see lib/cache-generations.ts). */
 	override set(key: string, data: unknown, ttl?: number) {
 		return this.generations
 			.locate(key)

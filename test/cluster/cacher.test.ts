@@ -1,8 +1,9 @@
 /**
  * The Redis cacher's cleans (`ResilientRedisCacher`, lib/cacher.ts) against the real Redis, with thousands of
  * another application's keys beside the shop's: cleaning a service's entries takes no SCAN, cleans that
- * service only, shows on every node at once, and unlinks the old entries in the background; the REPL's key
- * list names the current entries only; a clean of everything still empties the cache. Cross-node reads after
+ * service only, shows on every node at once, and unlinks the old entries in the background; a generation's
+ * members hold only live entries; the REPL's key list names the current entries only; a clean of everything
+ * still empties the cache. Cross-node reads after
  * a write through the services are in nodes.test.ts.
  */
 import { ServiceBroker } from "moleculer";
@@ -71,6 +72,19 @@ describe("the Redis cacher's cleans", () => {
 		expect(keys).toContain("carts.get:c5");
 		expect(keys.filter(key => key.startsWith("products."))).toEqual(["products.get:6"]);
 		expect(keys.filter(key => key.startsWith("generation:"))).toEqual([]);
+	});
+
+	it("keeps only live entries among a generation's members, so a long generation does not grow without bound", async () => {
+		const [cacher] = cachers;
+		await cacher.set("products.list:q=short-lived", { rows: [] }, 1);
+		const [short] = await redis.keys(`MOL-${namespace}-products.*q=short-lived`);
+		await waitFor(async () => (await redis.exists(short)) === 0, "the 1 s entry to expire", 5000);
+		await cacher.set("products.list:q=long-lived", { rows: [] }, 60);
+		const members = `MOL-${namespace}-generation:products:${await redis.get(`MOL-${namespace}-generation:products`)}`;
+		const listed = await redis.zrange(members, 0, -1);
+		expect(listed.some(key => key.endsWith("q=long-lived"))).toBe(true);
+		expect(listed.some(key => key.endsWith("q=short-lived"))).toBe(false);
+		expect(await redis.ttl(members)).toBeGreaterThan(60);
 	});
 
 	it("shows a clean on one node at the next read on another", async () => {
