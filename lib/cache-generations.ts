@@ -39,6 +39,21 @@ export interface StoredKey {
 	members: string | null;
 }
 
+/** The part of a Redis client a token read needs. */
+export type TokenRedis = Pick<GenerationRedis, "get" | "set">;
+
+/**
+ * The token stored at `key`, started (a random UUID) when there is none yet: a fresh Redis, or one that lost
+ * its keys; whoever sets it first wins. Null when it vanished again at once. Also the catalog version of the
+ * gateways' response cache (lib/catalog-cache.ts). @throws the Redis client's error.
+ */
+export async function readToken(client: TokenRedis, key: string): Promise<string | null> {
+	const token = await client.get(key);
+	if (token) return token;
+	await client.set(key, randomUUID(), "NX");
+	return client.get(key);
+}
+
 /** Keys unlinked per command when a generation is dropped. */
 const UNLINK_BATCH = 500;
 
@@ -112,13 +127,9 @@ export class CacheGenerations {
 		if (!read) {
 			const key = this.tokenKey(service);
 			read = coalesce(async () => {
-				const token = await this.client.get(key);
-				if (token) return token;
-				// No token yet (a fresh Redis, or one that lost its keys): start one; whoever sets it first wins.
-				await this.client.set(key, randomUUID(), "NX");
-				const started = await this.client.get(key);
-				if (!started) throw new Error(`the generation token ${key} vanished`);
-				return started;
+				const token = await readToken(this.client, key);
+				if (!token) throw new Error(`the generation token ${key} vanished`);
+				return token;
 			});
 			this.reads.set(service, read);
 		}

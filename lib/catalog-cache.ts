@@ -20,22 +20,18 @@ import fresh from "fresh";
 import { LRUCache } from "lru-cache";
 import type { ServiceBroker } from "moleculer";
 import { coalesce } from "./coalesce";
-
-interface RedisLike {
-	get(key: string): Promise<string | null>;
-	set(key: string, value: string, ...args: unknown[]): Promise<unknown>;
-}
+import { readToken, type TokenRedis } from "./cache-generations";
 
 /** Where the version of a broker's catalog lives: Redis, this process, or nowhere (cache off). */
-type VersionStore = { kind: "redis"; client: RedisLike; key: string } | { kind: "local" } | { kind: "off" };
+type VersionStore = { kind: "redis"; client: TokenRedis; key: string } | { kind: "local" } | { kind: "off" };
 
 const LOCAL_VERSIONS = new WeakMap<ServiceBroker, string>();
 /** Per broker, the Redis read of the version, coalesced per turn of the event loop (see lib/coalesce.ts). */
 const REDIS_READS = new WeakMap<ServiceBroker, () => Promise<string | null>>();
 
 function versionStore(broker: ServiceBroker): VersionStore {
-	const cacher = broker.cacher as { client?: Partial<RedisLike>; prefix?: string } | null;
-	if (typeof cacher?.client?.get === "function") return { kind: "redis", client: cacher.client as RedisLike, key: `${cacher.prefix ?? `MOL-${broker.namespace}-`}catalog-version` };
+	const cacher = broker.cacher as { client?: Partial<TokenRedis>; prefix?: string } | null;
+	if (typeof cacher?.client?.get === "function") return { kind: "redis", client: cacher.client as TokenRedis, key: `${cacher.prefix ?? `MOL-${broker.namespace}-`}catalog-version` };
 	return (broker as unknown as { transit?: unknown }).transit ? { kind: "off" } : { kind: "local" };
 }
 
@@ -49,13 +45,7 @@ export async function catalogVersion(broker: ServiceBroker): Promise<string | nu
 	}
 	let read = REDIS_READS.get(broker);
 	if (!read) {
-		read = coalesce(async () => {
-			const token = await store.client.get(store.key);
-			if (token) return token;
-			// No version yet (a fresh Redis, or one that lost its keys): start one; whoever sets it first wins.
-			await store.client.set(store.key, randomUUID(), "NX");
-			return store.client.get(store.key);
-		});
+		read = coalesce(() => readToken(store.client, store.key));
 		REDIS_READS.set(broker, read);
 	}
 	return read().catch(() => null);

@@ -1,12 +1,13 @@
 /**
  * Cache cleaning: when a service's entities change, moleculer-db cleans the cacher and broadcasts
  * `cache.clean.<service>` to every node. This mixin subscribes to those events for the named services and
- * drops their cached entries from this node's cacher (a shared Redis once per node; a per-node memory cacher
- * on each node), then once more after `CLEAN_AGAIN_MS`: a read that began before the write and finished
- * after the first clean may have cached the old value, and the second clean removes it, so every change
- * shows within about a second.
+ * drops their cached entries from this node's per-node memory cacher at once (a shared Redis cacher was
+ * cleaned by the writer before it broadcast, so that clean is not repeated on every node), then, with either
+ * cacher, once more after `CLEAN_AGAIN_MS`: a read that began before the write and finished after the first
+ * clean may have cached the old value, and the second clean removes it, so every change shows within about
+ * a second.
  */
-import type { ServiceSchema, Service } from "moleculer";
+import { Cachers, type ServiceSchema, type Service } from "moleculer";
 
 /** Delay (ms) of the second clean. */
 export const CLEAN_AGAIN_MS = 500;
@@ -18,7 +19,7 @@ export function CacheCleanerMixin(serviceNames: readonly string[]): Partial<Serv
 		events[`cache.clean.${name}`] = async function (this: Service & { cleanAgain?: Map<string, NodeJS.Timeout> }) {
 			const cacher = this.broker.cacher;
 			if (!cacher) return;
-			await cacher.clean(`${name}.**`);
+			if (!(cacher instanceof Cachers.Redis)) await cacher.clean(`${name}.**`);
 			this.cleanAgain ??= new Map();
 			if (this.cleanAgain.has(name)) return;
 			const timer = setTimeout(() => {

@@ -3,13 +3,15 @@
  * another application's keys beside the shop's: cleaning a service's entries takes no SCAN, cleans that
  * service only, shows on every node at once, and unlinks the old entries in the background; a generation's
  * members hold only live entries; the REPL's key list names the current entries only; a clean of everything
- * still empties the cache. Cross-node reads after
- * a write through the services are in nodes.test.ts.
+ * still empties the cache. Then the cache cleaners' `cache.clean.<service>` event: a per-node memory cacher is
+ * cleaned at once, a shared Redis (cleaned by the writer) only by the second clean. Cross-node reads after a
+ * write through the services are in nodes.test.ts.
  */
 import { ServiceBroker } from "moleculer";
 import Redis from "ioredis";
 import { REDIS_URL, uniqueNamespace, waitFor } from "./support";
 import { ResilientRedisCacher, servicePattern } from "../../lib/cacher";
+import { CacheCleanerMixin } from "../../mixins/cache-cleaner.mixin";
 
 describe("the Redis cacher's cleans", () => {
 	const namespace = uniqueNamespace("cacher");
@@ -110,5 +112,35 @@ describe("the Redis cacher's cleans", () => {
 	it("cleans by service for every pattern that spells the service out, and by scan otherwise", () => {
 		expect(["products.**", "products.*", "products.get:*", "v2.products.**"].map(servicePattern)).toEqual(["products", "products", "products", "v2"]);
 		expect(["*", "**", "prod*.**", "products*"].map(servicePattern)).toEqual([null, null, null, null]);
+	});
+});
+
+describe("the cache cleaners' event (mixins/cache-cleaner.mixin.ts)", () => {
+	const namespace = uniqueNamespace("cleaner");
+	const brokers: ServiceBroker[] = [];
+	afterAll(() => Promise.all(brokers.map(broker => broker.stop())));
+
+	async function brokerWith(cacher: ServiceBroker["options"]["cacher"]): Promise<ServiceBroker> {
+		const broker = new ServiceBroker({ nodeID: `${namespace}-${brokers.length}`, namespace, logger: false, cacher });
+		broker.createService({ name: "cleaner", mixins: [CacheCleanerMixin(["items"])] });
+		await broker.start();
+		brokers.push(broker);
+		return broker;
+	}
+
+	it("drops a per-node memory cacher's entries as soon as it arrives", async () => {
+		const broker = await brokerWith("Memory");
+		await broker.cacher!.set("items.get:1", { price: 1 });
+		await broker.broadcastLocal("cache.clean.items");
+		expect(await broker.cacher!.get("items.get:1")).toBeUndefined();
+	});
+
+	it("leaves a shared Redis to the writer's own clean, and cleans it once more shortly after", async () => {
+		const broker = await brokerWith(new ResilientRedisCacher(REDIS_URL, { ttl: 60 }));
+		await waitFor(() => (broker.cacher as unknown as { connected: boolean }).connected, "the cacher to connect");
+		await broker.cacher!.set("items.get:1", { price: 1 });
+		await broker.broadcastLocal("cache.clean.items");
+		expect(await broker.cacher!.get("items.get:1")).toEqual({ price: 1 });
+		await waitFor(async () => (await broker.cacher!.get("items.get:1")) === undefined, "the second clean", 5000);
 	});
 });
