@@ -8,7 +8,7 @@
 import { StockOperatorMixin } from "../mixins/operator.mixin";
 import { Errors, type Context, type ServiceSchema } from "moleculer";
 import { DbMixin } from "../mixins/db.mixin";
-import { CacheCleanerMixin } from "../mixins/cache-cleaner.mixin";
+import { CacheCleanerMixin, type CacheCleanerMethods } from "../mixins/cache-cleaner.mixin";
 import { StockMovementsMixin, MOVEMENTS_STORE, type StockThis } from "../mixins/stock-movements.mixin";
 import { StockSweepMixin } from "../mixins/stock-sweep.mixin";
 import { CatalogIndexMixin, type CatalogIndexThis } from "../mixins/catalog-index.mixin";
@@ -87,7 +87,7 @@ interface ImportParams {
 	products: ProductInput[];
 }
 
-interface ProductsMethods {
+interface ProductsMethods extends CacheCleanerMethods {
 	clearCache(): Promise<void>;
 	toProduct(ctx: Context | undefined, doc: unknown): Promise<Product>;
 	findProduct(id: string): Promise<Record<string, any>>;
@@ -239,12 +239,12 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, object, 
 
 	methods: {
 		/**
-		 * moleculer-db's cache clean after every product write (catalog edits and stock moves), plus a new catalog
-		 * version, so that the gateways' response caches drop their answers before this write answers.
+		 * moleculer-db's cache clean after every product write (catalog edits and stock moves), done on every node
+		 * (`cleanEverywhere`, mixins/cache-cleaner.mixin.ts), plus a new catalog version, so that the gateways'
+		 * response caches drop their answers before this write answers.
 		 */
 		async clearCache(): Promise<void> {
-			this.broker.broadcast("cache.clean.products");
-			await Promise.all([this.broker.cacher?.clean("products.**"), bumpCatalogVersion(this.broker)]);
+			await Promise.all([this.cleanEverywhere("products"), bumpCatalogVersion(this.broker)]);
 		},
 
 		toProduct(ctx: Context | undefined, doc: unknown): Promise<Product> {

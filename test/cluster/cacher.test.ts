@@ -3,15 +3,17 @@
  * another application's keys beside the shop's: cleaning a service's entries takes no SCAN, cleans that
  * service only, shows on every node at once, and unlinks the old entries in the background; a generation's
  * members hold only live entries; the REPL's key list names the current entries only; a clean of everything
- * still empties the cache. Then the cache cleaners' `cache.clean.<service>` event: a per-node memory cacher is
- * cleaned at once, a shared Redis (cleaned by the writer) only by the second clean. Cross-node reads after a
+ * still empties the cache. Then the cache cleaners (mixins/cache-cleaner.mixin.ts): on the `cache.clean.<service>`
+ * event a per-node memory cacher is cleaned at once, a shared Redis (cleaned by the writer) only by the second
+ * clean; the writer broadcasts that event for per-node memory cachers only, and with a shared Redis cleans
+ * twice itself. Cross-node reads after a
  * write through the services are in nodes.test.ts.
  */
 import { ServiceBroker } from "moleculer";
 import Redis from "ioredis";
 import { REDIS_URL, uniqueNamespace, waitFor } from "./support";
 import { ResilientRedisCacher, servicePattern } from "../../lib/cacher";
-import { CacheCleanerMixin } from "../../mixins/cache-cleaner.mixin";
+import { CacheCleanerMixin, type CacheCleanerMethods } from "../../mixins/cache-cleaner.mixin";
 
 describe("the Redis cacher's cleans", () => {
 	const namespace = uniqueNamespace("cacher");
@@ -121,11 +123,17 @@ describe("the cache cleaners' event (mixins/cache-cleaner.mixin.ts)", () => {
 	afterAll(() => Promise.all(brokers.map(broker => broker.stop())));
 
 	async function brokerWith(cacher: ServiceBroker["options"]["cacher"]): Promise<ServiceBroker> {
+		return (await writerWith(cacher)).broker;
+	}
+
+	/** A broker with the mixin's service, which writes `items` (its `cleanEverywhere`), and a spy on its broadcasts. */
+	async function writerWith(cacher: ServiceBroker["options"]["cacher"]) {
 		const broker = new ServiceBroker({ nodeID: `${namespace}-${brokers.length}`, namespace, logger: false, cacher });
-		broker.createService({ name: "cleaner", mixins: [CacheCleanerMixin(["items"])] });
+		const service = broker.createService({ name: "cleaner", mixins: [CacheCleanerMixin(["items"])] }) as unknown as CacheCleanerMethods;
 		await broker.start();
 		brokers.push(broker);
-		return broker;
+		if (cacher !== "Memory") await waitFor(() => (broker.cacher as unknown as { connected: boolean }).connected, "the cacher to connect");
+		return { broker, service, broadcast: jest.spyOn(broker, "broadcast") };
 	}
 
 	it("drops a per-node memory cacher's entries as soon as it arrives", async () => {
@@ -137,10 +145,28 @@ describe("the cache cleaners' event (mixins/cache-cleaner.mixin.ts)", () => {
 
 	it("leaves a shared Redis to the writer's own clean, and cleans it once more shortly after", async () => {
 		const broker = await brokerWith(new ResilientRedisCacher(REDIS_URL, { ttl: 60 }));
-		await waitFor(() => (broker.cacher as unknown as { connected: boolean }).connected, "the cacher to connect");
 		await broker.cacher!.set("items.get:1", { price: 1 });
 		await broker.broadcastLocal("cache.clean.items");
 		expect(await broker.cacher!.get("items.get:1")).toEqual({ price: 1 });
+		await waitFor(async () => (await broker.cacher!.get("items.get:1")) === undefined, "the second clean", 5000);
+	});
+
+	it("has a writer with a per-node memory cacher clean its own at once and broadcast the event to the others", async () => {
+		const { broker, service, broadcast } = await writerWith("Memory");
+		await broker.cacher!.set("items.get:1", { price: 1 });
+		await service.cleanEverywhere("items");
+		expect(await broker.cacher!.get("items.get:1")).toBeUndefined();
+		expect(broadcast).toHaveBeenCalledWith("cache.clean.items");
+	});
+
+	it("has a writer with a shared Redis clean it at once without a broadcast, and once more shortly after", async () => {
+		const { broker, service, broadcast } = await writerWith(new ResilientRedisCacher(REDIS_URL, { ttl: 60 }));
+		await broker.cacher!.set("items.get:1", { price: 1 });
+		await service.cleanEverywhere("items");
+		expect(await broker.cacher!.get("items.get:1")).toBeUndefined();
+		expect(broadcast).not.toHaveBeenCalled();
+		// A read that began before the write stores the old value after the clean: the second clean drops it.
+		await broker.cacher!.set("items.get:1", { price: 1 });
 		await waitFor(async () => (await broker.cacher!.get("items.get:1")) === undefined, "the second clean", 5000);
 	});
 });
