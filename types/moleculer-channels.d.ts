@@ -49,6 +49,8 @@ declare module "@moleculer/channels" {
 		createStream(name: string, subjects: string[], options: object): Promise<unknown>;
 		moveToDeadLetter(chan: { name: string; group: string; deadLettering: DeadLettering }, message: JsMessage): Promise<void>;
 		subscribe(chan: object): Promise<void>;
+		/** The callback of a channel's JetStream subscription: handles one message (`message` null for a status). */
+		createConsumerHandler(chan: object): (err: unknown, message: { working(): void } | null) => Promise<void>;
 	}
 
 	export const Adapters: { Base: typeof BaseAdapter; NATS: typeof NatsAdapter; Fake: typeof BaseAdapter };

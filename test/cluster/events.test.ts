@@ -1,10 +1,12 @@
 /**
  * Durable events on NATS JetStream: consumers that were down when an event was published get it when they
  * come back, with effects applied exactly once however often it is delivered, and a handler that keeps
- * failing sends its message to the dead-letter stream, where `notifications.deadLetters` shows it.
+ * failing sends its message to the dead-letter stream, where `notifications.deadLetters` shows it. Each
+ * delivery is acknowledged with one message, once handled (lib/channels.ts, `createConsumerHandler`).
  */
 import type { ServiceBroker } from "moleculer";
-import { deleteStreams, startNode, uniqueNamespace, waitFor, waitForConsumersIdle, waitForStream } from "./support";
+import { connect } from "nats";
+import { NATS_URL, deleteStreams, startNode, uniqueNamespace, waitFor, waitForConsumersIdle, waitForStream } from "./support";
 import { as, productInput } from "../helpers";
 import { CHANNELS, sendToChannel } from "../../lib/channels";
 import type { Product } from "../../domain/catalog";
@@ -82,5 +84,28 @@ describe("durable events across nodes", () => {
 		}, "the message to reach the dead-letter stream");
 		expect(letters![0]).toMatchObject({ channel: `${namespace}.test.poison`, group: "poisoned", payload: { hello: "dead letter" } });
 		expect(deliveries).toBeGreaterThanOrEqual(3);
+	});
+
+	it("acknowledges each delivery with one message, once its handler is done", async () => {
+		const handled: number[] = [];
+		const node = await startNode(`${namespace}-acks`, [], { namespace });
+		nodes.acks = node;
+		node.createService({ name: "acked", channels: { "test.acks": { async handler(payload: { n: number }) { handled.push(payload.n); } } } } as never);
+		await node.waitForServices(["acked"]);
+		await waitForStream(namespace, "test.acks");
+		const nats = await connect({ servers: NATS_URL });
+		const acks: string[] = [];
+		const watch = nats.subscribe(`$JS.ACK.${namespace}_test_acks.>`, { callback: (_err, msg) => acks.push(msg.string()) });
+		await nats.flush();
+		try {
+			for (const n of [1, 2, 3]) await (node as unknown as { sendToChannel(name: string, data: unknown): Promise<void> }).sendToChannel("test.acks", { n });
+			await waitFor(() => handled.length === 3, "the three messages to be handled");
+			await waitForConsumersIdle(namespace, "test.acks");
+			await nats.flush();
+			expect(acks).toEqual(["+ACK", "+ACK", "+ACK"]);
+		} finally {
+			watch.unsubscribe();
+			await nats.close();
+		}
 	});
 });
