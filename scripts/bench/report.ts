@@ -4,6 +4,7 @@
  */
 import os from "node:os";
 import type { LoadResult } from "./load";
+import { CHECKOUT_WARMUP } from "./workloads";
 
 /** Everything one bench run measured. Latencies in ms, memory in MB. */
 export interface Figures {
@@ -81,7 +82,7 @@ export function targets(f: Figures): Target[] {
 export function report(f: Figures, run: { date: string; seconds: number }): string {
 	const bare = f.reads.find(r => r.setup.startsWith("bare"))!;
 	const lines = [
-		`Run on ${run.date} (${run.seconds} s): ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown CPU"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, NATS and Redis on 127.0.0.1; reads by wrk (1 thread, 50 connections, a 4 s warm-up, then ${f.reads[0]?.rounds.length ?? 0} rounds of 8 s after 2 s more, the setups compared running side by side and taking turns: each row is its median round, and a ratio the median of the same round's ratios), checkout by autocannon. Every non-2xx answer is counted, in every round.`,
+		`Run on ${run.date} (${run.seconds} s): ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown CPU"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, NATS and Redis on 127.0.0.1; reads by wrk (1 thread, 50 connections, a 4 s warm-up, then ${f.reads[0]?.rounds.length ?? 0} rounds of 8 s after 2 s more, the setups compared running side by side and taking turns: each row is its median round, and a ratio the median of the same round's ratios), checkout by autocannon after ${CHECKOUT_WARMUP} untimed checkouts. Every non-2xx answer is counted, in every round.`,
 		"",
 		"| path | setup | req/s | × bare | p50 (ms) | p99 (ms) | req/s of each round | non-2xx / errors |",
 		"|---|---|---|---|---|---|---|---|",

@@ -6,7 +6,7 @@
  * Reads: wrk, 1 thread, 50 connections: 4 s of warm-up, then READ_ROUNDS rounds of 8 s after 2 s more per
  * path, the setups that are compared taking turns while all of them run (see `readRounds`); a ratio is the
  * median of the same round's ratios (`roundRatio`). Checkout: 1,500 customers with two
- * lines each, 32 at a time (autocannon); 500 on the cluster with the Mongo-wire test server, whose updates
+ * lines each, 32 at a time (autocannon), after CHECKOUT_WARMUP checkouts that are not timed; 500 on the cluster with the Mongo-wire test server, whose updates
  * slow down as collections grow (BENCHMARKS.md), and 1,500 on the cluster with a NeDB store per node.
  * Uncached list / sort / search: 30 requests each, every one with other params, at 1k / 10k / 100k products
  * on the embedded default. Ready: spawn → first 200 of /api/health, the median of three. Idle RSS: every
@@ -18,7 +18,7 @@ import path from "node:path";
 import { NATS_URL, REDIS_URL, reachable } from "../harness";
 import { ensureWrk, readLoad, type LoadResult } from "./load";
 import { SHOP_ENV, rssMb, startBare, startPeer, startShop, startShopCluster, type Target } from "./targets";
-import { checkoutLoad, uncachedLatencies, writeCatalog } from "./workloads";
+import { CHECKOUT_WARMUP, checkoutLoad, uncachedLatencies, writeCatalog } from "./workloads";
 import { replaceBetweenMarkers } from "./markdown";
 import { median, report, type Figures } from "./report";
 
@@ -48,6 +48,13 @@ async function measure<T>(label: string, run: () => Promise<T>): Promise<T> {
 	const value = await run();
 	log(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 	return value;
+}
+
+/** `customers` checkouts on the shop at `url`, after CHECKOUT_WARMUP untimed ones (see there). */
+async function warmedCheckout(url: string, customers: number): Promise<LoadResult> {
+	const warmup = await checkoutLoad(url, SHOP_ENV.JWT_SECRET, CHECKOUT_WARMUP);
+	const run = await checkoutLoad(url, SHOP_ENV.JWT_SECRET, customers);
+	return { ...run, non2xx: run.non2xx + warmup.non2xx, errors: run.errors + warmup.errors };
 }
 
 /** A read to measure: what is read, on which setup, at which URL. */
@@ -118,7 +125,7 @@ async function measureAll(started: <T extends Target>(target: Promise<T>) => Pro
 	);
 	await stop(bare);
 	await stop(peer);
-	figures.checkout.push({ setup: "shop, one process", customers: 1500, ...(await measure("checkout, one process", () => checkoutLoad(shop.url, SHOP_ENV.JWT_SECRET, 1500))) });
+	figures.checkout.push({ setup: "shop, one process", customers: 1500, ...(await measure("checkout, one process", () => warmedCheckout(shop.url, 1500))) });
 	await stop(shop);
 
 	const cluster = await started(startShopCluster("mongo"));
@@ -133,13 +140,13 @@ async function measureAll(started: <T extends Target>(target: Promise<T>) => Pro
 		]))
 	);
 	await stop(peerCluster);
-	figures.checkout.push({ setup: "shop, cluster, Mongo-wire test server", customers: 500, ...(await measure("checkout, cluster on the Mongo-wire test server", () => checkoutLoad(cluster.url, SHOP_ENV.JWT_SECRET, 500))) });
+	figures.checkout.push({ setup: "shop, cluster, Mongo-wire test server", customers: 500, ...(await measure("checkout, cluster on the Mongo-wire test server", () => warmedCheckout(cluster.url, 500))) });
 	await stop(cluster);
 
 	const nedbCluster = await started(startShopCluster("nedb"));
 	await idle();
 	for (const pid of nedbCluster.pids) figures.rss.push({ setup: "shop, cluster with NeDB per node", node: String(pid), mb: rssMb(pid) });
-	figures.checkout.push({ setup: "shop, cluster, NeDB per node (--store=nedb)", customers: 1500, ...(await measure("checkout, cluster with a store per node", () => checkoutLoad(nedbCluster.url, SHOP_ENV.JWT_SECRET, 1500))) });
+	figures.checkout.push({ setup: "shop, cluster, NeDB per node (--store=nedb)", customers: 1500, ...(await measure("checkout, cluster with a store per node", () => warmedCheckout(nedbCluster.url, 1500))) });
 	await stop(nedbCluster);
 
 	for (const size of [1_000, 10_000, 100_000]) {
