@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
 import { freePort, exited } from "../net";
-import { NATS_URL, REDIS_URL, uniqueNamespace, waitFor } from "../harness";
+import { NATS_URL, REDIS_URL, deleteStreams, uniqueNamespace, waitFor } from "../harness";
 import { startCluster } from "../cluster";
 import { NODE_FLAGS } from "../node-flags";
 
@@ -96,18 +96,27 @@ export async function startShop(env: NodeJS.ProcessEnv = {}): Promise<Target & {
 /**
  * The shop as `npm run cluster` runs it on NATS and Redis: with `store` "mongo", products ×2 and one node of
  * every other type on a throwaway Mongo-wire server; with "nedb", one node per type, each with NeDB files of
- * its own (`npm run cluster -- --store=nedb`). Metrics on, from a free range of ports.
+ * its own (`npm run cluster -- --store=nedb`). Metrics on, from a free range of ports. Stopping it also deletes
+ * the JetStream streams of its namespace, which would otherwise stay on the NATS server for 7 days.
  */
 export async function startShopCluster(store: "mongo" | "nedb"): Promise<Target> {
+	const namespace = uniqueNamespace("bench");
 	const cluster = await startCluster({
 		store,
 		port: await freePort(),
 		metricsPortBase: "free",
-		env: { ...process.env, ...SHOP_ENV, NAMESPACE: uniqueNamespace("bench"), TRANSPORTER: NATS_URL, CACHER: REDIS_URL },
+		env: { ...process.env, ...SHOP_ENV, NAMESPACE: namespace, TRANSPORTER: NATS_URL, CACHER: REDIS_URL },
 		distDir: DIST,
 		log: () => undefined
 	});
-	return { url: cluster.url.replace("localhost", "127.0.0.1"), pids: cluster.nodes.map(n => n.process.pid!), stop: () => cluster.stop() };
+	return {
+		url: cluster.url.replace("localhost", "127.0.0.1"),
+		pids: cluster.nodes.map(n => n.process.pid!),
+		stop: async () => {
+			await cluster.stop();
+			await deleteStreams(namespace);
+		}
+	};
 }
 
 /** Resident memory (MB) of process `pid`, from /proc. */
