@@ -158,20 +158,32 @@ export class ResilientRedisCacher extends Cachers.Redis {
 	/**
 	 * Cleans the entries `match` names: a pattern with a service part (`products.**`, what moleculer-db and the
 	 * cache cleaners send) by a new generation of that service (its old entries are unlinked in the
-	 * background); a pattern without one, and a clean of everything, by Moleculer's SCAN of the keys.
+	 * background); a pattern without one, and a clean of everything, by Moleculer's SCAN of the keys. A
+	 * failure is logged, not thrown (see `cleanReached`).
 	 */
 	override clean(match?: string | string[]) {
+		return this.cleanReached(match).then(() => undefined);
+	}
+
+	/**
+	 * Cleans as `clean` does; answers whether the clean reached Redis (false: it failed, and was logged). The
+	 * cache cleaners then ask every node to clean (mixins/cache-cleaner.mixin.ts).
+	 */
+	cleanReached(match?: string | string[]): Promise<boolean> {
 		const patterns = match == null ? [] : Array.isArray(match) ? match : [match];
 		const services = patterns.map(servicePattern);
-		if (patterns.length === 0 || services.some(service => service === null)) return super.clean(match).catch(err => this.degraded("clean", err, undefined));
+		if (patterns.length === 0 || services.some(service => service === null)) return super.clean(match).then(() => true, err => this.degraded("clean", err, false));
 		this.metrics.increment(METRIC.MOLECULER_CACHER_CLEAN_TOTAL);
 		const timeEnd = this.metrics.timer(METRIC.MOLECULER_CACHER_CLEAN_TIME);
 		const dropFailed = (err: unknown) => this.degraded("drop an old generation", err, undefined);
 		return Promise.all(services.map(service => this.generations.renew(service!, dropFailed)))
-			.then(() => void timeEnd())
+			.then(() => {
+				timeEnd();
+				return true;
+			})
 			.catch(err => {
 				timeEnd();
-				return this.degraded("clean", err, undefined);
+				return this.degraded("clean", err, false);
 			});
 	}
 

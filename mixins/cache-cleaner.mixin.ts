@@ -2,15 +2,19 @@
  * Cache cleaning for the named services, on the node that writes and on every other node.
  *
  * - The writer calls `cleanEverywhere(name)` after every change of a `name` entity, before it answers. It
- *   cleans its cacher at once. With a per-node memory cacher it also broadcasts `cache.clean.<name>`, and
- *   every node then drops its own entries at once (this mixin's event handler). A shared Redis cacher needs
- *   no broadcast: the writer's clean already reached every node. Across NATS the broadcast was two messages
- *   per checkout, both of them the products node sending the event to itself.
- * - Then one node cleans once more after `CLEAN_AGAIN_MS`: each node that got the event, or, with a shared
- *   Redis, the writer. A read that began before the write and finished after the first clean may have
- *   cached the old value; the second clean removes it, so every change shows within about a second.
+ *   cleans its cacher at once. A shared Redis cacher needs nothing more: that clean reached every node. With
+ *   a per-node memory cacher, or when the writer's clean did not reach Redis, it broadcasts
+ *   `cache.clean.<name>`, and every node that gets it cleans its own cacher at once (this mixin's event
+ *   handler). With `disableBalancer` a broadcast goes through NATS, to the writer's own node too: one message
+ *   per node of the service and write, which with a shared Redis would only repeat the writer's clean.
+ * - Then the writer, and each node that got the event, cleans once more `CLEAN_AGAIN_MS` after the last
+ *   write it saw: a read that began before a write and finished after the first clean may have cached the
+ *   old value, and the second clean removes it, so every change shows within about a second. A node that
+ *   stops runs its pending second cleans first; one that crashes within those 500 ms leaves such an entry
+ *   until its TTL (300 s, lib/cacher.ts) or the next write.
  */
-import { Cachers, type ServiceSchema, type Service } from "moleculer";
+import type { ServiceSchema, Service } from "moleculer";
+import { ResilientRedisCacher } from "../lib/cacher";
 
 /** Delay (ms) of the second clean. */
 export const CLEAN_AGAIN_MS = 500;
@@ -24,25 +28,36 @@ export interface CacheCleanerMethods {
 	cleanEverywhere(name: string): Promise<void>;
 }
 
-type CleanerThis = Service & Partial<CacheCleanerMethods> & { cleanAgain?: Map<string, NodeJS.Timeout> };
-
-/** Whether every node shares `cacher`, so that one clean reaches them all. */
-function isShared(cacher: unknown): boolean {
-	return cacher instanceof Cachers.Redis;
+/** A second clean that is due: its timer, and whether a write came after the timer was set. */
+interface PendingClean {
+	timer: NodeJS.Timeout;
+	writtenSince: boolean;
 }
 
-/** Cleans `<name>.**` once more after CLEAN_AGAIN_MS, unless such a clean is already due. */
+type CleanerThis = Service & Partial<CacheCleanerMethods> & { cleanAgain?: Map<string, PendingClean> };
+
+/** Cleans `name`'s entries once more CLEAN_AGAIN_MS after the last write that calls this (see above). */
 function cleanAgainLater(service: CleanerThis, name: string): void {
 	const cacher = service.broker.cacher;
 	if (!cacher) return;
-	service.cleanAgain ??= new Map();
-	if (service.cleanAgain.has(name)) return;
-	const timer = setTimeout(() => {
-		service.cleanAgain!.delete(name);
-		cacher.clean(`${name}.**`).catch(err => service.logger.warn(`Second cache clean of ${name} failed`, err));
-	}, CLEAN_AGAIN_MS);
-	timer.unref();
-	service.cleanAgain.set(name, timer);
+	const pending = (service.cleanAgain ??= new Map()).get(name);
+	if (pending) {
+		pending.writtenSince = true;
+		return;
+	}
+	const arm = () => {
+		const entry: PendingClean = {
+			timer: setTimeout(() => {
+				cacher.clean(`${name}.**`).catch(err => service.logger.warn(`Second cache clean of ${name} failed`, err));
+				if (entry.writtenSince) arm();
+				else service.cleanAgain!.delete(name);
+			}, CLEAN_AGAIN_MS),
+			writtenSince: false
+		};
+		entry.timer.unref();
+		service.cleanAgain!.set(name, entry);
+	};
+	arm();
 }
 
 /** Handles `cache.clean.<name>` for each of `serviceNames` and adds `cleanEverywhere` for the writer. */
@@ -52,7 +67,7 @@ export function CacheCleanerMixin(serviceNames: readonly string[]): Partial<Serv
 		events[`cache.clean.${name}`] = async function (this: CleanerThis) {
 			const cacher = this.broker.cacher;
 			if (!cacher) return;
-			if (!isShared(cacher)) await cacher.clean(`${name}.**`);
+			await cacher.clean(`${name}.**`);
 			cleanAgainLater(this, name);
 		};
 	}
@@ -61,13 +76,19 @@ export function CacheCleanerMixin(serviceNames: readonly string[]): Partial<Serv
 		methods: {
 			async cleanEverywhere(this: CleanerThis, name: string): Promise<void> {
 				const cacher = this.broker.cacher;
-				if (!isShared(cacher)) this.broker.broadcast(`cache.clean.${name}`);
-				await cacher?.clean(`${name}.**`);
-				if (isShared(cacher)) cleanAgainLater(this, name);
+				// A clean that reached the shared Redis cacher (lib/cacher.ts; CACHER=redis://…) reached every node.
+				let reachedAll = false;
+				if (cacher instanceof ResilientRedisCacher) reachedAll = await cacher.cleanReached(`${name}.**`);
+				else await cacher?.clean(`${name}.**`);
+				if (!reachedAll) this.broker.broadcast(`cache.clean.${name}`);
+				cleanAgainLater(this, name);
 			}
 		},
-		stopped(this: CleanerThis) {
-			for (const timer of this.cleanAgain?.values() ?? []) clearTimeout(timer);
+		async stopped(this: CleanerThis) {
+			const pending = [...(this.cleanAgain ?? [])];
+			this.cleanAgain?.clear();
+			for (const [, { timer }] of pending) clearTimeout(timer);
+			await Promise.all(pending.map(([name]) => this.broker.cacher?.clean(`${name}.**`).catch(err => this.logger.warn(`Second cache clean of ${name} failed`, err))));
 		}
 	} as Partial<ServiceSchema>;
 }

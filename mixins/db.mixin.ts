@@ -39,7 +39,7 @@ export interface DbServiceThis extends Service {
 	stores: Record<string, StoreAdapter>;
 	/** Strips the internal fields (moleculer-db `settings.fields`) and maps `_id` → `id`. */
 	transformDocuments(ctx: Context | undefined, params: object, docs: any): Promise<any>;
-	/** Cleans this service's cache on every node (moleculer-db broadcasts `cache.clean.<service>`). */
+	/** Cleans this service's cache on every node (moleculer-db's `clearCache`; the products service's own: mixins/cache-cleaner.mixin.ts). */
 	entityChanged(type: "created" | "updated" | "removed", doc: unknown, ctx?: Context): Promise<void>;
 	newId(): string;
 	isDuplicateKeyError(err: unknown): boolean;

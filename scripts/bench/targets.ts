@@ -113,8 +113,11 @@ export async function startShopCluster(store: "mongo" | "nedb"): Promise<Target>
 		url: cluster.url.replace("localhost", "127.0.0.1"),
 		pids: cluster.nodes.map(n => n.process.pid!),
 		stop: async () => {
-			await cluster.stop();
-			await deleteStreams(namespace);
+			try {
+				await cluster.stop();
+			} finally {
+				await deleteStreams(namespace);
+			}
 		}
 	};
 }

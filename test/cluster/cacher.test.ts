@@ -3,15 +3,15 @@
  * another application's keys beside the shop's: cleaning a service's entries takes no SCAN, cleans that
  * service only, shows on every node at once, and unlinks the old entries in the background; a generation's
  * members hold only live entries; the REPL's key list names the current entries only; a clean of everything
- * still empties the cache. Then the cache cleaners (mixins/cache-cleaner.mixin.ts): on the `cache.clean.<service>`
- * event a per-node memory cacher is cleaned at once, a shared Redis (cleaned by the writer) only by the second
- * clean; the writer broadcasts that event for per-node memory cachers only, and with a shared Redis cleans
- * twice itself. Cross-node reads after a
+ * still empties the cache. Then the cache cleaners (mixins/cache-cleaner.mixin.ts): the `cache.clean.<service>`
+ * event cleans the node's cacher at once and again shortly after; the writer broadcasts it for per-node memory
+ * cachers (reaching other nodes over NATS) and when its clean did not reach Redis, and otherwise cleans the
+ * shared Redis twice itself, once more after a write that came while that second clean was due, and at stop. Cross-node reads after a
  * write through the services are in nodes.test.ts.
  */
-import { ServiceBroker } from "moleculer";
+import { ServiceBroker, type BrokerOptions } from "moleculer";
 import Redis from "ioredis";
-import { REDIS_URL, uniqueNamespace, waitFor } from "./support";
+import { NATS_URL, REDIS_URL, uniqueNamespace, waitFor } from "./support";
 import { ResilientRedisCacher, servicePattern } from "../../lib/cacher";
 import { CacheCleanerMixin, type CacheCleanerMethods } from "../../mixins/cache-cleaner.mixin";
 
@@ -117,42 +117,39 @@ describe("the Redis cacher's cleans", () => {
 	});
 });
 
-describe("the cache cleaners' event (mixins/cache-cleaner.mixin.ts)", () => {
+describe("the cache cleaners (mixins/cache-cleaner.mixin.ts)", () => {
 	const namespace = uniqueNamespace("cleaner");
 	const brokers: ServiceBroker[] = [];
 	afterAll(() => Promise.all(brokers.map(broker => broker.stop())));
 
-	async function brokerWith(cacher: ServiceBroker["options"]["cacher"]): Promise<ServiceBroker> {
-		return (await writerWith(cacher)).broker;
-	}
-
 	/** A broker with the mixin's service, which writes `items` (its `cleanEverywhere`), and a spy on its broadcasts. */
-	async function writerWith(cacher: ServiceBroker["options"]["cacher"]) {
-		const broker = new ServiceBroker({ nodeID: `${namespace}-${brokers.length}`, namespace, logger: false, cacher });
+	async function writerWith(cacher: ServiceBroker["options"]["cacher"], options: Partial<BrokerOptions> = {}) {
+		const broker = new ServiceBroker({ nodeID: `${namespace}-${brokers.length}`, namespace, logger: false, cacher, ...options });
 		const service = broker.createService({ name: "cleaner", mixins: [CacheCleanerMixin(["items"])] }) as unknown as CacheCleanerMethods;
 		await broker.start();
 		brokers.push(broker);
 		if (cacher !== "Memory") await waitFor(() => (broker.cacher as unknown as { connected: boolean }).connected, "the cacher to connect");
 		return { broker, service, broadcast: jest.spyOn(broker, "broadcast") };
 	}
+	const redisCacher = () => new ResilientRedisCacher(REDIS_URL, { ttl: 60 });
 
-	it("drops a per-node memory cacher's entries as soon as it arrives", async () => {
-		const broker = await brokerWith("Memory");
+	it.each([["a per-node memory cacher", "Memory" as const], ["a shared Redis", "redis" as const]])("drops %s's entries as soon as the event arrives", async (_label, kind) => {
+		const { broker } = await writerWith(kind === "Memory" ? "Memory" : redisCacher());
 		await broker.cacher!.set("items.get:1", { price: 1 });
 		await broker.broadcastLocal("cache.clean.items");
 		expect(await broker.cacher!.get("items.get:1")).toBeUndefined();
 	});
 
-	it("leaves a shared Redis to the writer's own clean, and cleans it once more shortly after", async () => {
-		const broker = await brokerWith(new ResilientRedisCacher(REDIS_URL, { ttl: 60 }));
-		await broker.cacher!.set("items.get:1", { price: 1 });
+	it("cleans once more shortly after the event, for a read that began before the write", async () => {
+		const { broker } = await writerWith(redisCacher());
 		await broker.broadcastLocal("cache.clean.items");
-		expect(await broker.cacher!.get("items.get:1")).toEqual({ price: 1 });
+		await broker.cacher!.set("items.get:1", { price: 1 });
 		await waitFor(async () => (await broker.cacher!.get("items.get:1")) === undefined, "the second clean", 5000);
 	});
 
 	it("has a writer with a per-node memory cacher clean its own at once and broadcast the event to the others", async () => {
 		const { broker, service, broadcast } = await writerWith("Memory");
+		broadcast.mockResolvedValue(undefined as never);
 		await broker.cacher!.set("items.get:1", { price: 1 });
 		await service.cleanEverywhere("items");
 		expect(await broker.cacher!.get("items.get:1")).toBeUndefined();
@@ -160,7 +157,7 @@ describe("the cache cleaners' event (mixins/cache-cleaner.mixin.ts)", () => {
 	});
 
 	it("has a writer with a shared Redis clean it at once without a broadcast, and once more shortly after", async () => {
-		const { broker, service, broadcast } = await writerWith(new ResilientRedisCacher(REDIS_URL, { ttl: 60 }));
+		const { broker, service, broadcast } = await writerWith(redisCacher());
 		await broker.cacher!.set("items.get:1", { price: 1 });
 		await service.cleanEverywhere("items");
 		expect(await broker.cacher!.get("items.get:1")).toBeUndefined();
@@ -168,5 +165,46 @@ describe("the cache cleaners' event (mixins/cache-cleaner.mixin.ts)", () => {
 		// A read that began before the write stores the old value after the clean: the second clean drops it.
 		await broker.cacher!.set("items.get:1", { price: 1 });
 		await waitFor(async () => (await broker.cacher!.get("items.get:1")) === undefined, "the second clean", 5000);
+	});
+
+	it("cleans again after a write that came while a second clean was already due", async () => {
+		const { broker, service } = await writerWith(redisCacher());
+		await service.cleanEverywhere("items");
+		// Another write while that second clean is due: a read that began before it may store after that clean.
+		await service.cleanEverywhere("items");
+		await broker.cacher!.set("items.get:1", { price: 1 });
+		await waitFor(async () => (await broker.cacher!.get("items.get:1")) === undefined, "the second clean", 5000);
+		await broker.cacher!.set("items.get:1", { price: 1 });
+		await waitFor(async () => (await broker.cacher!.get("items.get:1")) === undefined, "one more clean", 5000);
+	});
+
+	it("has a writer whose clean did not reach Redis ask every node to clean", async () => {
+		const { broker, service, broadcast } = await writerWith(redisCacher());
+		jest.spyOn(broker.cacher as ResilientRedisCacher, "cleanReached").mockResolvedValueOnce(false);
+		await service.cleanEverywhere("items");
+		expect(broadcast).toHaveBeenCalledWith("cache.clean.items");
+	});
+
+	it("runs a due second clean when the node stops", async () => {
+		// Stopping takes a few ms without the registry's stop delay, well before the clean is due (500 ms).
+		const { broker, service } = await writerWith(redisCacher(), { registry: { stopDelay: 0 } });
+		await service.cleanEverywhere("items");
+		await broker.cacher!.set("items.get:1", { price: 1 });
+		const clean = jest.spyOn(broker.cacher!, "clean");
+		await broker.stop();
+		brokers.splice(brokers.indexOf(broker), 1);
+		expect(clean).toHaveBeenCalledWith("items.**");
+	});
+
+	it("reaches the per-node memory cachers of other nodes over NATS", async () => {
+		// As the shop's nodes run (lib/broker-options.ts): every broadcast goes through NATS.
+		const options = { transporter: NATS_URL, disableBalancer: true } as Partial<BrokerOptions>;
+		const writer = await writerWith("Memory", options);
+		const other = await writerWith("Memory", options);
+		await waitFor(() => writer.broker.registry.events.getAllEndpoints("cache.clean.items").length === 2, "the writer to see the other node's handler");
+		await Promise.all([writer, other].map(node => node.broker.cacher!.set("items.get:1", { price: 1 })));
+		await writer.service.cleanEverywhere("items");
+		await waitFor(async () => (await other.broker.cacher!.get("items.get:1")) === undefined, "the other node's clean");
+		expect(await writer.broker.cacher!.get("items.get:1")).toBeUndefined();
 	});
 });
