@@ -92,6 +92,8 @@ export function servicePattern(match: string): string | null {
 export class ResilientRedisCacher extends Cachers.Redis {
 	/** True after the connection was lost, until the next "ready". */
 	private lost = false;
+	/** Set by `close`: the connection ends on purpose, which is not losing Redis. */
+	private closing = false;
 	private lastWarning = 0;
 	/** host:port, for the log lines (never the credentials). */
 	private readonly address: string;
@@ -111,7 +113,7 @@ export class ResilientRedisCacher extends Cachers.Redis {
 		client.removeAllListeners("error");
 		const lose = (err?: NodeJS.ErrnoException) => {
 			this.connected = false;
-			if (this.lost) return;
+			if (this.lost || this.closing) return;
 			this.lost = true;
 			this.logger.warn(`Lost Redis (CACHER) at ${this.address}${err ? ` (${err.code ?? err.message})` : ""}; serving from the store until it is back.`);
 		};
@@ -197,6 +199,7 @@ export class ResilientRedisCacher extends Cachers.Redis {
 
 	/** Disconnects at once: `quit()` would wait for a Redis that may be down while ioredis keeps reconnecting. */
 	override close() {
+		this.closing = true;
 		(this.client as { disconnect(): void }).disconnect();
 		return Promise.resolve();
 	}

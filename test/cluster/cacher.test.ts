@@ -111,6 +111,16 @@ describe("the Redis cacher's cleans", () => {
 		expect(await redis.exists(`${others}:0`)).toBe(1);
 	});
 
+	it("does not report Redis lost when its node stops", async () => {
+		const broker = new ServiceBroker({ nodeID: `${namespace}-stopping`, namespace, logger: false, cacher: new ResilientRedisCacher(REDIS_URL, { ttl: 60 }) });
+		await broker.start();
+		await waitFor(() => (broker.cacher as unknown as { connected: boolean }).connected, "the cacher to connect");
+		const warn = jest.spyOn((broker.cacher as unknown as { logger: { warn(...args: unknown[]): void } }).logger, "warn");
+		await broker.stop();
+		await waitFor(() => (broker.cacher as unknown as { client: { status: string } }).client.status === "end", "the connection to end");
+		expect(warn).not.toHaveBeenCalled();
+	});
+
 	it("cleans by service for every pattern that spells the service out, and by scan otherwise", () => {
 		expect(["products.**", "products.*", "products.get:*", "v2.products.**"].map(servicePattern)).toEqual(["products", "products", "products", "v2"]);
 		expect(["*", "**", "prod*.**", "products*"].map(servicePattern)).toEqual([null, null, null, null]);
