@@ -4,16 +4,17 @@
  * - The writer calls `cleanEverywhere(name)` after every change of a `name` entity, before it answers. It
  *   cleans its cacher at once. A shared Redis cacher needs nothing more: that clean reached every node. With
  *   a per-node memory cacher, or when the writer's clean did not reach Redis, it broadcasts
- *   `cache.clean.<name>`, and every node that gets it cleans its own cacher at once (this mixin's event
- *   handler). With `disableBalancer` a broadcast goes through NATS, to the writer's own node too: one message
- *   per node of the service and write, which with a shared Redis would only repeat the writer's clean.
+ *   `cache.clean.<name>`, and every other node that gets it cleans its own cacher at once (this mixin's event
+ *   handler). With `disableBalancer` a broadcast goes through NATS, to the writer's own node too, which
+ *   ignores it: one message per node of the service and write, which with a shared Redis would only repeat
+ *   the writer's clean.
  * - Then the writer, and each node that got the event, cleans once more `CLEAN_AGAIN_MS` after the last
  *   write it saw: a read that began before a write and finished after the first clean may have cached the
  *   old value, and the second clean removes it, so every change shows within about a second. A node that
  *   stops runs its pending second cleans first; one that crashes within those 500 ms leaves such an entry
  *   until its TTL (300 s, lib/cacher.ts) or the next write.
  */
-import type { ServiceSchema, Service } from "moleculer";
+import type { Context, ServiceSchema, Service } from "moleculer";
 import { ResilientRedisCacher } from "../lib/cacher";
 
 /** Delay (ms) of the second clean. */
@@ -62,11 +63,12 @@ function cleanAgainLater(service: CleanerThis, name: string): void {
 
 /** Handles `cache.clean.<name>` for each of `serviceNames` and adds `cleanEverywhere` for the writer. */
 export function CacheCleanerMixin(serviceNames: readonly string[]): Partial<ServiceSchema> {
-	const events: Record<string, (this: CleanerThis) => Promise<void>> = {};
+	const events: Record<string, (this: CleanerThis, ctx: Context) => Promise<void>> = {};
 	for (const name of serviceNames) {
-		events[`cache.clean.${name}`] = async function (this: CleanerThis) {
+		events[`cache.clean.${name}`] = async function (this: CleanerThis, ctx: Context) {
 			const cacher = this.broker.cacher;
-			if (!cacher) return;
+			// The writer's own node cleaned, and scheduled its second clean, when it wrote (`cleanEverywhere`).
+			if (!cacher || ctx.nodeID === this.broker.nodeID) return;
 			await cacher.clean(`${name}.**`);
 			cleanAgainLater(this, name);
 		};

@@ -142,17 +142,30 @@ describe("the cache cleaners (mixins/cache-cleaner.mixin.ts)", () => {
 		return { broker, service, broadcast: jest.spyOn(broker, "broadcast") };
 	}
 	const redisCacher = () => new ResilientRedisCacher(REDIS_URL, { ttl: 60 });
+	/** Delivers `cache.clean.items` to `broker`'s services as an event that another node broadcast. */
+	const fromAnotherNode = (broker: ServiceBroker) => {
+		const ctx = broker.ContextFactory.create(broker, null as never, {}, {});
+		Object.assign(ctx, { eventName: "cache.clean.items", eventType: "broadcast", nodeID: `${namespace}-elsewhere` });
+		return broker.emitLocalServices(ctx);
+	};
 
 	it.each([["a per-node memory cacher", "Memory" as const], ["a shared Redis", "redis" as const]])("drops %s's entries as soon as the event arrives", async (_label, kind) => {
 		const { broker } = await writerWith(kind === "Memory" ? "Memory" : redisCacher());
 		await broker.cacher!.set("items.get:1", { price: 1 });
-		await broker.broadcastLocal("cache.clean.items");
+		await fromAnotherNode(broker);
 		expect(await broker.cacher!.get("items.get:1")).toBeUndefined();
+	});
+
+	it("leaves its own broadcast alone: the writer's node cleaned when it wrote", async () => {
+		const { broker } = await writerWith("Memory");
+		await broker.cacher!.set("items.get:1", { price: 1 });
+		await broker.broadcastLocal("cache.clean.items");
+		expect(await broker.cacher!.get("items.get:1")).toEqual({ price: 1 });
 	});
 
 	it("cleans once more shortly after the event, for a read that began before the write", async () => {
 		const { broker } = await writerWith(redisCacher());
-		await broker.broadcastLocal("cache.clean.items");
+		await fromAnotherNode(broker);
 		await broker.cacher!.set("items.get:1", { price: 1 });
 		await waitFor(async () => (await broker.cacher!.get("items.get:1")) === undefined, "the second clean", 5000);
 	});
