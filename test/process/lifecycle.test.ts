@@ -114,7 +114,9 @@ describe("a node's start", () => {
 		try {
 			await waitFor(() => node.text().includes("mol $"), "the REPL prompt", 30_000);
 			node.type("call orders.list");
-			await waitFor(() => node.text().split("\n").filter(line => line.includes(">> ERROR:")).length === 1 && node.text().trimEnd().endsWith("mol $"), "the error and the next prompt");
+			await waitFor(() => node.text().split("\n").filter(line => line.includes(">> ERROR:")).length === 1 && node.text().trimEnd().endsWith("mol $"), "the error and the next prompt").catch(err => {
+				throw new Error(`${(err as Error).message}; the REPL printed:\n${node.text()}`);
+			});
 			const after = node.text().slice(node.text().indexOf(">> ERROR:")).trimEnd().split("\n");
 			expect(after).toEqual([">> ERROR: AuthRequiredError 401 AUTH_REQUIRED: Authentication required", "mol $"]);
 			// The operators' commands: a product's units, and the orders (none yet).
