@@ -57,7 +57,30 @@ export class KeyedHistogram extends (MetricTypes.Histogram as unknown as Histogr
 		const item = this.values.get(this.hashingLabels(labels));
 		// A new label set: Moleculer's own observe creates its values.
 		if (!item) return super.observe(value, labels, timestamp);
-		item.timestamp = timestamp ?? Date.now();
+		this.add(item, value, timestamp ?? Date.now());
+		item.rate?.update(item.count);
+		this.changed(value, labels, timestamp);
+		return item;
+	}
+
+	/**
+	 * Observes every value of `values` (in order) under one label set: the same data as one `observe` per value,
+	 * with the labels hashed and the change reported once (the batched request metrics, lib/business-metrics.ts).
+	 */
+	observeAll(values: readonly number[], labels?: object, timestamp?: number): void {
+		if (values.length === 0) return;
+		let item = this.values.get(this.hashingLabels(labels));
+		let first = 0;
+		if (!item) (item = super.observe(values[0], labels, timestamp)), (first = 1);
+		const now = timestamp ?? Date.now();
+		for (let i = first; i < values.length; i++) this.add(item, values[i], now);
+		item.rate?.update(item.count);
+		this.changed(values[values.length - 1], labels, timestamp);
+	}
+
+	/** Adds one observation to an existing label set's values. */
+	private add(item: HistogramItem, value: number, timestamp: number): void {
+		item.timestamp = timestamp;
 		item.sum += value;
 		item.count++;
 		item.lastValue = value;
@@ -67,9 +90,6 @@ export class KeyedHistogram extends (MetricTypes.Histogram as unknown as Histogr
 			for (let i = 0; i < keys.length; i++) if (value <= this.buckets[i]) counts[keys[i]] += 1;
 		}
 		item.quantileValues?.add(value);
-		item.rate?.update(item.count);
-		this.changed(value, labels, timestamp);
-		return item;
 	}
 }
 

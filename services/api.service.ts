@@ -17,7 +17,7 @@ import { inRequest } from "../lib/logging";
 import { buildOpenApi, type JsonSchema } from "../lib/openapi";
 import { isDocsPath, serveDocs } from "../lib/api-docs";
 import { STOREFRONT_PAGES, WebAssets } from "../lib/web-assets";
-import { countMetric, observeSeconds } from "../lib/business-metrics";
+import { HttpRequestTally } from "../lib/business-metrics";
 import { AuthRequiredError, ErrorTypes, ForbiddenError, InvalidTokenError, ServiceUnavailableError } from "../lib/errors";
 import { ACCESS_BY_ACTION, ROUTED_SERVICES, ROUTES } from "./api.routes";
 import { missingServices } from "../lib/health";
@@ -54,9 +54,9 @@ export const SERVER_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000,
 type GatewayRequest = IncomingMessage & { $action?: { name?: string }; $endpoint?: unknown };
 interface ApiMethods {
 	httpHandler(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): unknown;
-	serveCatalog(req: IncomingMessage, res: ServerResponse, key: string, next?: (err?: unknown) => void): Promise<void>;
+	serveCatalog(req: IncomingMessage, res: ServerResponse, key: string, next?: (err?: unknown) => void, started?: number): Promise<void>;
 	gateway(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void, cacheControl?: string): void;
-	countRequest(req: IncomingMessage, res: ServerResponse, seconds: number): void;
+	countRequest(req: IncomingMessage, res: ServerResponse, started: number): void;
 	sendError(req: IncomingMessage, res: ServerResponse, err: unknown): unknown;
 	authorize(ctx: Context<unknown, Meta>, route: unknown, req: GatewayRequest): Promise<void>;
 	reformatError(err: { name: string; message: string; code: number; type?: string; data?: unknown }): object;
@@ -72,6 +72,8 @@ type ApiThis = Service<ApiSettingsSchema> & ApiMethods & {
 	catalogRateLimit?: RouteRateLimit | null;
 	/** Whether the access log is written (LOGLEVEL info or finer): its line is not even built otherwise. */
 	logAccess: boolean;
+	/** The per-request metrics, tallied and added to the registry once per turn of the event loop; null with metrics off. */
+	requestTally: HttpRequestTally | null;
 	responses: ResponseCache;
 	/** The storefront's page and assets (lib/web-assets.ts), at `/` and `/assets/`. */
 	storefront: WebAssets;
@@ -82,6 +84,15 @@ type ApiThis = Service<ApiSettingsSchema> & ApiMethods & {
 function withoutInternals(item: object): object {
 	const { nodeID: _node, action: _action, ...rest } = item as Record<string, unknown>;
 	return rest;
+}
+
+/** The catalog paths the response cache answers (outside moleculer-web's routes): `/api/products[/]` or `/api/products/<id>`, any query. */
+const CATALOG_PATH = /^\/api\/products(?:\/?|(\/[^/?]+))(?:\?|$)/;
+
+/** The route template of a catalog read answered from the response cache, or null for any other URL. */
+function catalogRoute(url: string | undefined): string | null {
+	const match = url === undefined ? null : CATALOG_PATH.exec(url);
+	return match ? (match[1] ? "/api/products/:id" : "/api/products") : null;
 }
 
 /** Idempotency keys are opaque client strings: 1..255 visible ASCII characters. */
@@ -195,10 +206,10 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 						inRequest(requestId, () => this.logger.info(`${requestId} ${this.clientAddress(req)} ${req.method} ${path} ${res.statusCode} ${ms.toFixed(1)} ms`));
 					});
 				}
-				if (this.broker.isMetricsEnabled()) {
-					const started = process.hrtime.bigint();
-					res.once("finish", () => this.countRequest(req, res, Number(process.hrtime.bigint() - started) / 1e9));
-				}
+				// A catalog read answered from the response cache is counted where it is answered (serveCatalog).
+				const started = performance.now();
+				const key = cacheKey(req.method, req.url, req.headers.authorization, req.headers.origin);
+				if (this.requestTally && !key) res.once("finish", () => this.countRequest(req, res, started));
 				// The storefront (web/, built into dist/web) and the documentation page (lib/api-docs.ts): static
 				// files with a CSP of their own.
 				// (API calls, the hot path, skip the check.)
@@ -210,8 +221,7 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 					res.setHeader("X-Request-Id", requestId);
 					return void this.headers(req, res, () => serveDocs(req, res));
 				}
-				const key = cacheKey(req.method, req.url, req.headers.authorization, req.headers.origin);
-				if (key) return void this.serveCatalog(req, res, key, next);
+				if (key) return void this.serveCatalog(req, res, key, next, started);
 				res.setHeader("X-Request-Id", requestId);
 				this.gateway(req, res, next);
 			},
@@ -219,14 +229,12 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 			/**
 			 * Counts one answered request (`shop_http_requests_total`, `shop_http_request_duration_seconds`) under
 			 * its route template (`/api/orders/:id`; a catalog answer from the response cache under its own; any
-			 * other path `unmatched`), so the labels stay few whatever the URLs.
+			 * other path `unmatched`), so the labels stay few whatever the URLs. `started`: `performance.now()` at
+			 * its arrival, in ms.
 			 */
-			countRequest(req: IncomingMessage & { $alias?: { fullPath?: string } }, res: ServerResponse, seconds: number) {
-				const path = (req.url ?? "").split("?")[0];
-				const route = req.$alias?.fullPath ?? (/^\/api\/products\/?$/.test(path) ? "/api/products" : /^\/api\/products\/[^/]+$/.test(path) ? "/api/products/:id" : this.storefront.handles(path) ? "storefront" : "unmatched");
-				const method = req.method ?? "GET";
-				countMetric(this.broker, "shop.http.requests.total", { route, method, status: String(res.statusCode) });
-				observeSeconds(this.broker, "shop.http.request.duration.seconds", seconds, { route, method });
+			countRequest(req: IncomingMessage & { $alias?: { fullPath?: string } }, res: ServerResponse, started: number) {
+				const route = req.$alias?.fullPath ?? catalogRoute(req.url) ?? (this.storefront.handles((req.url ?? "").split("?")[0]) ? "storefront" : "unmatched");
+				this.requestTally?.add(route, req.method ?? "GET", res.statusCode, (performance.now() - started) / 1000);
 			},
 
 			/**
@@ -234,16 +242,20 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 			 * catalog version (`lib/catalog-cache.ts`), rate limit and headers as on the full path; otherwise by the
 			 * full path, whose 200 answer is then cached at the version read before it was computed.
 			 */
-			async serveCatalog(req: IncomingMessage, res: ServerResponse, key: string, next?: (err?: unknown) => void) {
+			async serveCatalog(req: IncomingMessage, res: ServerResponse, key: string, next?: (err?: unknown) => void, started = performance.now()) {
 				try {
 					const version = await catalogVersion(this.broker);
 					const cached = version ? this.responses.get(key, version) : null;
 					this.catalogRateLimit ??= this.routes.find(route => route.path === "/api")?.rateLimit ?? null;
-					if (cached && (await sendCached(req, res, cached, this.catalogHeaders, this.catalogRateLimit))) return;
+					if (cached && (await sendCached(req, res, cached, this.catalogHeaders, this.catalogRateLimit))) {
+						this.countRequest(req, res, started);
+						return;
+					}
 					if (version) captureAnswer(res, body => this.responses.set(key, version, body));
 				} catch (err) {
 					this.logger.warn("The response cache failed; answering without it.", err);
 				}
+				if (this.requestTally) res.once("finish", () => this.countRequest(req, res, started));
 				res.setHeader("X-Request-Id", String(req.headers["x-request-id"]));
 				this.gateway(req, res, next, "no-cache");
 			},
@@ -308,6 +320,7 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 			this.headers = securityHeaders(config.production);
 			this.catalogHeaders = Object.entries({ ...securityHeaderSet(config.production), "Cache-Control": "no-cache", "Content-Type": "application/json; charset=utf-8" }).flat();
 			this.logAccess = ["info", "debug", "trace"].includes(config.logLevel);
+			this.requestTally = this.broker.isMetricsEnabled() ? new HttpRequestTally(this.broker) : null;
 			this.responses = new ResponseCache();
 			this.storefront = new WebAssets(STOREFRONT_PAGES);
 			if (config.jwtSecretIsDefault) {

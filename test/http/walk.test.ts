@@ -3,6 +3,7 @@
  * checkout declined → cancel, checking every status code of the API table at least once.
  */
 import type { ServiceBroker } from "moleculer";
+import { get } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gatewayUrl, startBroker } from "../helpers";
 import { client } from "./client";
@@ -151,6 +152,25 @@ describe("HTTP walk through the gateway", () => {
 		for (const status of ["captured", "declined", "refunded"]) expect(value("shop.payments.total", { status, currency: "USD" })).toBeGreaterThanOrEqual(1);
 		expect(value("shop.payments.amount.minor.units.total", { status: "captured", currency: "USD" })).toBeGreaterThan(0);
 		expect(rows("shop.http.request.duration.seconds").length).toBeGreaterThan(0);
+	});
+
+	it("counts each catalog read once, the response cache's answers and 304s included, at the next turn of the event loop", async () => {
+		type Row = { labels: Record<string, string>; value?: number; count?: number };
+		const rows = (name: string) => (broker.metrics.getMetric(name) as unknown as { snapshot(): Row[] }).snapshot();
+		const find = (name: string, labels: Record<string, string>) => rows(name).find(row => Object.entries(labels).every(([k, v]) => row.labels[k] === v));
+		const route = { route: "/api/products/:id", method: "GET" };
+		const counted = () => [find("shop.http.requests.total", { ...route, status: "200" })?.value ?? 0, find("shop.http.requests.total", { ...route, status: "304" })?.value ?? 0, find("shop.http.request.duration.seconds", route)?.count ?? 0];
+		const id = (await http("GET", "/products?pageSize=1")).body.rows[0].id;
+		await new Promise(resolve => setImmediate(resolve));
+		const [ok, notModified, timed] = counted();
+		const first = await http("GET", `/products/${id}`);
+		for (let i = 0; i < 4; i++) expect((await http("GET", `/products/${id}`)).headers.get("etag")).toBe(first.headers.get("etag"));
+		// node:http, not fetch: fetch adds Cache-Control: no-cache to a conditional request, which rules out a 304.
+		const { port } = (broker.getLocalService("api") as any).server.address() as AddressInfo;
+		const revalidated = await new Promise<number>((resolve, reject) => get(`http://127.0.0.1:${port}/api/products/${id}`, { headers: { "If-None-Match": first.headers.get("etag")! } }, res => resolve((res.resume(), res.statusCode!))).on("error", reject));
+		expect(revalidated).toBe(304);
+		await new Promise(resolve => setImmediate(resolve));
+		expect(counted()).toEqual([ok + 5, notModified + 1, timed + 6]);
 	});
 
 	it("reports a degraded health, naming the missing service, once a routed service has no node", async () => {
