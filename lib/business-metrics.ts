@@ -97,9 +97,12 @@ interface RequestSeries {
  * The gateway's per-request metrics, `shop.http.requests.total` and `shop.http.request.duration.seconds`: tallied
  * in the process per route, method and status, and added to the registry (so to METRICS_PORT/metrics) in one
  * call per series at the next turn of the event loop, which under load answers ~50 requests (one per
- * connection of the bench's 50). Counting each request through the registry from a `finish` listener cost the
- * cached catalog read 6–9 µs of its 36–41 µs of CPU; tallied, and counted where the response cache answers,
- * 1–2 µs (alternated wrk runs in one process, 2026-12-07; BENCHMARKS.md).
+ * connection of the bench's 50). The values are the same as one registry call per request; a histogram gets a
+ * turn's durations grouped by status, so its `lastValue` and the order of additions to its sum may differ, and a
+ * reporter that sends each observation (StatsD) would get one per series and turn. Measured in one process
+ * (alternated wrk runs, 2026-12-07; BENCHMARKS.md): a cached catalog read took 37–40 µs of CPU counted through
+ * the registry from a `finish` listener, 27–30 µs with no request metrics, 30–32 µs tallied and counted where
+ * the response cache answers.
  */
 export class HttpRequestTally {
 	private readonly series = new Map<string, RequestSeries>();
@@ -120,15 +123,24 @@ export class HttpRequestTally {
 		}
 	}
 
-	/** Adds what was tallied to the registry; runs by itself at the turn of the event loop after an `add`. */
+	/**
+	 * Adds what was tallied to the registry; runs by itself at the turn of the event loop after an `add`. Each
+	 * series is taken out of the tally first, so a registry that throws loses that series' turn (logged) instead
+	 * of counting it twice or stopping the process.
+	 */
 	readonly flush = (): void => {
 		this.scheduled = false;
 		for (const series of this.series.values()) {
 			if (series.count === 0) continue;
-			countMetric(this.broker, "shop.http.requests.total", { route: series.route, method: series.method, status: String(series.status) }, series.count);
-			observeAllSeconds(this.broker, "shop.http.request.duration.seconds", series.seconds, { route: series.route, method: series.method });
+			const { count, seconds } = series;
 			series.count = 0;
-			series.seconds.length = 0;
+			series.seconds = [];
+			try {
+				countMetric(this.broker, "shop.http.requests.total", { route: series.route, method: series.method, status: String(series.status) }, count);
+				observeAllSeconds(this.broker, "shop.http.request.duration.seconds", seconds, { route: series.route, method: series.method });
+			} catch (err) {
+				this.broker.logger.warn(`Could not add ${count} requests of ${series.method} ${series.route} to the metrics.`, err);
+			}
 		}
 	};
 }

@@ -86,7 +86,7 @@ function withoutInternals(item: object): object {
 	return rest;
 }
 
-/** The catalog paths the response cache answers (outside moleculer-web's routes): `/api/products[/]` or `/api/products/<id>`, any query. */
+/** The catalog paths, `/api/products[/]` (the list) and `/api/products/<id>`, any query: the route of a catalog request moleculer-web did not route (the response cache's answers). */
 const CATALOG_PATH = /^\/api\/products(?:\/?|(\/[^/?]+))(?:\?|$)/;
 
 /** The route template of a catalog read answered from the response cache, or null for any other URL. */
@@ -243,18 +243,18 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 			 * full path, whose 200 answer is then cached at the version read before it was computed.
 			 */
 			async serveCatalog(req: IncomingMessage, res: ServerResponse, key: string, next?: (err?: unknown) => void, started = performance.now()) {
+				let answered = false;
 				try {
 					const version = await catalogVersion(this.broker);
 					const cached = version ? this.responses.get(key, version) : null;
 					this.catalogRateLimit ??= this.routes.find(route => route.path === "/api")?.rateLimit ?? null;
-					if (cached && (await sendCached(req, res, cached, this.catalogHeaders, this.catalogRateLimit))) {
-						this.countRequest(req, res, started);
-						return;
-					}
-					if (version) captureAnswer(res, body => this.responses.set(key, version, body));
+					answered = Boolean(cached && (await sendCached(req, res, cached, this.catalogHeaders, this.catalogRateLimit)));
+					if (!answered && version) captureAnswer(res, body => this.responses.set(key, version, body));
 				} catch (err) {
 					this.logger.warn("The response cache failed; answering without it.", err);
 				}
+				// Counted when sent (a client gone by then too), where the full path counts at `finish`.
+				if (answered) return this.countRequest(req, res, started);
 				if (this.requestTally) res.once("finish", () => this.countRequest(req, res, started));
 				res.setHeader("X-Request-Id", String(req.headers["x-request-id"]));
 				this.gateway(req, res, next, "no-cache");

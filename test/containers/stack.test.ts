@@ -49,9 +49,17 @@ async function containers(service: string): Promise<string[]> {
 
 const inspect = async (id: string, format: string) => (await docker("inspect", "--format", format, id)).trim();
 
-/** The names of the containers the engine still counts on network `id`. */
+/** Whether a docker error says the network or the endpoint is already gone. */
+const gone = (err: unknown) => /No such network|not found|is not connected/i.test((err as Error).message);
+
+/** The names of the containers the engine still counts on network `id` (none once the network is gone). */
 async function endpoints(id: string): Promise<string[]> {
-	return (await docker("network", "inspect", "--format", "{{range .Containers}}{{.Name}} {{end}}", id)).trim().split(/\s+/).filter(Boolean);
+	try {
+		return (await docker("network", "inspect", "--format", "{{range .Containers}}{{.Name}} {{end}}", id)).trim().split(/\s+/).filter(Boolean);
+	} catch (err) {
+		if (gone(err)) return [];
+		throw err;
+	}
 }
 
 /**
@@ -71,12 +79,14 @@ async function composeDown(): Promise<void> {
 	const networks = (await docker("network", "ls", "-q", "--filter", `label=com.docker.compose.project=${project}`)).trim().split("\n").filter(Boolean);
 	for (const id of networks) {
 		say(`network ${id}: "has active endpoints"; the engine lists ${JSON.stringify(await endpoints(id))}`);
-		const gone = await waitFor(async () => (await endpoints(id)).length === 0, "the network's endpoints to go", 20_000).catch(() => false);
-		for (const name of gone ? [] : await endpoints(id)) {
+		const left = await waitFor(async () => (await endpoints(id)).length === 0, "the network's endpoints to go", 20_000).then(() => [], () => endpoints(id));
+		for (const name of left) {
 			say(`network ${id}: force-disconnecting the stale endpoint ${name}`);
-			await docker("network", "disconnect", "--force", id, name);
+			await docker("network", "disconnect", "--force", id, name).catch(err => {
+				if (!gone(err)) throw err;
+			});
 		}
-		await waitFor(() => docker("network", "rm", id).then(() => true), `docker network rm ${id} to succeed`, 20_000);
+		await waitFor(() => docker("network", "rm", id).then(() => true, err => (gone(err) ? true : Promise.reject(err))), `docker network rm ${id} to succeed`, 20_000);
 		say(`network ${id}: removed`);
 	}
 	await compose("down", "-v", "--remove-orphans");

@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { gatewayUrl, startBroker } from "../helpers";
 import { client } from "./client";
 import { ErrorTypes } from "../../lib/errors";
+import * as catalogCache from "../../lib/catalog-cache";
 
 describe("HTTP walk through the gateway", () => {
 	let broker: ServiceBroker;
@@ -163,6 +164,7 @@ describe("HTTP walk through the gateway", () => {
 		const id = (await http("GET", "/products?pageSize=1")).body.rows[0].id;
 		await new Promise(resolve => setImmediate(resolve));
 		const [ok, notModified, timed] = counted();
+		const fromCache = jest.spyOn(catalogCache, "sendCached");
 		const first = await http("GET", `/products/${id}`);
 		for (let i = 0; i < 4; i++) expect((await http("GET", `/products/${id}`)).headers.get("etag")).toBe(first.headers.get("etag"));
 		// node:http, not fetch: fetch adds Cache-Control: no-cache to a conditional request, which rules out a 304.
@@ -171,6 +173,9 @@ describe("HTTP walk through the gateway", () => {
 		expect(revalidated).toBe(304);
 		await new Promise(resolve => setImmediate(resolve));
 		expect(counted()).toEqual([ok + 5, notModified + 1, timed + 6]);
+		// At least the four repeated reads and the 304 were the response cache's answers, counted where it sent them.
+		expect(fromCache.mock.calls.length).toBeGreaterThanOrEqual(5);
+		fromCache.mockRestore();
 	});
 
 	it("reports a degraded health, naming the missing service, once a routed service has no node", async () => {

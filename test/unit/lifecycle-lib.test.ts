@@ -169,8 +169,10 @@ describe("rate-limit counts", () => {
 			expect(a.resetTime).toBeGreaterThan(Date.now());
 			const alone = new SharedRateLimitStore(1000, { limit: 2 }, gateway(null));
 			expect([await alone.inc("x"), await alone.inc("x"), await alone.inc("x")]).toEqual([1, 2, 3]);
-			// Requests of one turn of the event loop, counted in one call: each still gets its own count.
+			// Requests of one turn of the event loop, counted in one call per key: each still gets its own count.
+			const consume = jest.spyOn((alone as unknown as { limiter: { consume(key: string, n: number): Promise<unknown> } }).limiter, "consume");
 			expect(await Promise.all(Array.from({ length: 5 }, (_, i) => alone.inc(i === 2 ? "z" : "y")))).toEqual([1, 2, 1, 3, 4]);
+			expect(consume.mock.calls).toEqual([["y", 4], ["z", 1]]);
 		} finally {
 			redis.disconnect();
 		}
