@@ -37,8 +37,7 @@ export class SharedRateLimitStore {
 			? new RateLimiterRedis({ storeClient: client, keyPrefix: `shop-rate:${broker.namespace || "-"}:${options.name ?? "api"}`, points, duration, insuranceLimiter: memory })
 			: memory;
 		this.resetTime = Date.now() + windowMs;
-		const count = (key: string, n = 1) => this.count(key, n);
-		this.inc = coalesceCounts(count);
+		this.inc = coalesceCounts((key, n) => this.count(key, n));
 	}
 
 	/** Adds `n` requests of `key`; resolves to how many it made in this window (the limit is the gateway's to enforce). */

@@ -37,10 +37,14 @@ interface PendingClean {
 
 type CleanerThis = Service & Partial<CacheCleanerMethods> & { cleanAgain?: Map<string, PendingClean> };
 
+/** The second clean of `name`'s entries; a failure is logged, not thrown. */
+function cleanAgain(service: CleanerThis, name: string): Promise<void> {
+	return service.broker.cacher?.clean(`${name}.**`).catch(err => service.logger.warn(`Second cache clean of ${name} failed`, err)) ?? Promise.resolve();
+}
+
 /** Cleans `name`'s entries once more CLEAN_AGAIN_MS after the last write that calls this (see above). */
 function cleanAgainLater(service: CleanerThis, name: string): void {
-	const cacher = service.broker.cacher;
-	if (!cacher) return;
+	if (!service.broker.cacher) return;
 	const pending = (service.cleanAgain ??= new Map()).get(name);
 	if (pending) {
 		pending.writtenSince = true;
@@ -49,7 +53,7 @@ function cleanAgainLater(service: CleanerThis, name: string): void {
 	const arm = () => {
 		const entry: PendingClean = {
 			timer: setTimeout(() => {
-				cacher.clean(`${name}.**`).catch(err => service.logger.warn(`Second cache clean of ${name} failed`, err));
+				void cleanAgain(service, name);
 				if (entry.writtenSince) arm();
 				else service.cleanAgain!.delete(name);
 			}, CLEAN_AGAIN_MS),
@@ -90,7 +94,7 @@ export function CacheCleanerMixin(serviceNames: readonly string[]): Partial<Serv
 			const pending = [...(this.cleanAgain ?? [])];
 			this.cleanAgain?.clear();
 			for (const [, { timer }] of pending) clearTimeout(timer);
-			await Promise.all(pending.map(([name]) => this.broker.cacher?.clean(`${name}.**`).catch(err => this.logger.warn(`Second cache clean of ${name} failed`, err))));
+			await Promise.all(pending.map(([name]) => cleanAgain(this, name)));
 		}
 	} as Partial<ServiceSchema>;
 }

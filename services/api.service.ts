@@ -54,7 +54,7 @@ export const SERVER_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000,
 type GatewayRequest = IncomingMessage & { $action?: { name?: string }; $endpoint?: unknown };
 interface ApiMethods {
 	httpHandler(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): unknown;
-	serveCatalog(req: IncomingMessage, res: ServerResponse, key: string, next?: (err?: unknown) => void, started?: number): Promise<void>;
+	serveCatalog(req: IncomingMessage, res: ServerResponse, key: string, next: ((err?: unknown) => void) | undefined, started: number): Promise<void>;
 	gateway(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void, cacheControl?: string): void;
 	countRequest(req: IncomingMessage, res: ServerResponse, started: number): void;
 	sendError(req: IncomingMessage, res: ServerResponse, err: unknown): unknown;
@@ -242,7 +242,7 @@ export function createApiService(config: ShopConfig): ServiceSchema<ApiSettingsS
 			 * catalog version (`lib/catalog-cache.ts`), rate limit and headers as on the full path; otherwise by the
 			 * full path, whose 200 answer is then cached at the version read before it was computed.
 			 */
-			async serveCatalog(req: IncomingMessage, res: ServerResponse, key: string, next?: (err?: unknown) => void, started = performance.now()) {
+			async serveCatalog(req: IncomingMessage, res: ServerResponse, key: string, next: ((err?: unknown) => void) | undefined, started: number) {
 				let answered = false;
 				try {
 					const version = await catalogVersion(this.broker);

@@ -140,10 +140,13 @@ describe("HTTP walk through the gateway", () => {
 		expect([404, 405]).toContain(status);
 	});
 
+	/** A metric's rows in the registry, and the row of one label set. */
+	type Row = { labels: Record<string, string>; value?: number; count?: number };
+	const rows = (name: string) => (broker.metrics.getMetric(name) as unknown as { snapshot(): Row[] }).snapshot();
+	const find = (name: string, labels: Record<string, string>) => rows(name).find(row => Object.entries(labels).every(([k, v]) => row.labels[k] === v));
+
 	it("counts the walk in the shop's metrics: HTTP by route and status, orders by outcome, payments by status", () => {
-		type Row = { labels: Record<string, string>; value?: number; count?: number };
-		const rows = (name: string) => ((broker.metrics.getMetric(name) as unknown as { snapshot(): Row[] }).snapshot());
-		const value = (name: string, labels: Record<string, string>) => rows(name).find(row => Object.entries(labels).every(([k, v]) => row.labels[k] === v))?.value ?? 0;
+		const value = (name: string, labels: Record<string, string>) => find(name, labels)?.value ?? 0;
 		expect(value("shop.http.requests.total", { route: "/api/orders", method: "POST", status: "201" })).toBeGreaterThanOrEqual(1);
 		expect(value("shop.http.requests.total", { route: "/api/orders/:id/cancel", method: "POST", status: "200" })).toBeGreaterThanOrEqual(1);
 		// An unknown path is counted under one label, whatever it was.
@@ -156,9 +159,6 @@ describe("HTTP walk through the gateway", () => {
 	});
 
 	it("counts each catalog read once, the response cache's answers and 304s included, at the next turn of the event loop", async () => {
-		type Row = { labels: Record<string, string>; value?: number; count?: number };
-		const rows = (name: string) => (broker.metrics.getMetric(name) as unknown as { snapshot(): Row[] }).snapshot();
-		const find = (name: string, labels: Record<string, string>) => rows(name).find(row => Object.entries(labels).every(([k, v]) => row.labels[k] === v));
 		const route = { route: "/api/products/:id", method: "GET" };
 		const counted = () => [find("shop.http.requests.total", { ...route, status: "200" })?.value ?? 0, find("shop.http.requests.total", { ...route, status: "304" })?.value ?? 0, find("shop.http.request.duration.seconds", route)?.count ?? 0];
 		const id = (await http("GET", "/products?pageSize=1")).body.rows[0].id;
