@@ -90,11 +90,12 @@ function holdsDate(value: unknown): boolean {
 }
 
 /**
- * One document as a line of a NeDB data file: the same string as NeDB's `model.serialize(doc)`, faster.
- * NeDB runs `JSON.stringify` with a replacer that checks every key (NeDB has already checked them with
- * `checkObject` when the document was inserted or updated) and writes a Date as `{ $$date: ms }`. A document
- * without a Date comes out the same from `JSON.stringify` alone, which took 4.3 µs instead of 9.7 µs for a
- * 3.3 KB product under checkout (2026-12-07, `BENCHMARKS.md`); a document with one goes through `serialize`.
+ * One document as a line of a NeDB data file: the same string as NeDB's `model.serialize(doc)`, faster, for
+ * what NeDB persists (documents it has copied with `deepCopy`, so plain data, and checked with `checkObject`
+ * on insert and update; its tombstones and index lines). NeDB runs `JSON.stringify` with a replacer that
+ * checks every key again and writes a Date as `{ $$date: ms }`. A document without a Date comes out the same
+ * from `JSON.stringify` alone, which took 4.3 µs instead of 9.7 µs for a 3.3 KB product under checkout
+ * (2026-12-07, `BENCHMARKS.md`); a document with one goes through `serialize`.
  */
 export function serializeDocument(doc: object, serialize: (doc: object) => string): string {
 	return holdsDate(doc) ? serialize(doc) : JSON.stringify(doc);
