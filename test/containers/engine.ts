@@ -67,9 +67,14 @@ export async function ensurePackages(standins: boolean): Promise<void> {
 	await sh("apt-get", ["install", "-y", "-qq", ...missing], { env });
 }
 
-/** A dockerd this run started; `stop()` ends it and removes its directory. */
+/**
+ * The Docker engine the tests use. For a dockerd this run started: `restart()` stops and starts it again on
+ * the same directories (the engine drops stale network endpoints when it starts), and `stop()` ends it and
+ * removes its directory. For an engine that was already running, `restart` is null and `stop` does nothing.
+ */
 export interface Engine {
 	startedHere: boolean;
+	restart: (() => Promise<void>) | null;
 	stop(): Promise<void>;
 }
 
@@ -80,41 +85,59 @@ async function answers(): Promise<boolean> {
 	);
 }
 
+/** Ends `daemon` (SIGTERM, then SIGKILL after 20 s) and resolves once it has exited. */
+async function endDaemon(daemon: ChildProcess): Promise<void> {
+	if (daemon.exitCode != null) return;
+	const exited = new Promise(resolve => daemon.once("exit", resolve));
+	daemon.kill("SIGTERM");
+	let timer: NodeJS.Timeout | undefined;
+	await Promise.race([exited, new Promise(resolve => (timer = setTimeout(resolve, 20_000)))]);
+	clearTimeout(timer);
+	if (daemon.exitCode == null) {
+		daemon.kill("SIGKILL");
+		await exited;
+	}
+}
+
 /**
  * Uses the running Docker engine, or starts dockerd (see the file's comment) and waits up to 60 s for it.
- * @throws Error with dockerd's last log lines when it does not come up.
+ * @throws Error with dockerd's last log lines when it does not come up (at start or at a restart).
  */
 export async function ensureEngine(): Promise<Engine> {
-	if (await answers()) return { startedHere: false, stop: async () => undefined };
+	if (await answers()) return { startedHere: false, restart: null, stop: async () => undefined };
 	// A short path: containerd's sockets live under the exec root and socket paths are limited to 108 bytes.
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "shopd-"));
 	const socket = `unix://${dir}/docker.sock`;
-	const log = fs.openSync(path.join(dir, "dockerd.log"), "a");
-	const daemon: ChildProcess = spawn(
-		"dockerd",
-		["--iptables=false", "--ip-masq=false", `--data-root=${dir}/root`, `--exec-root=${dir}/x`, `--pidfile=${dir}/docker.pid`, `--host=${socket}`],
-		{ stdio: ["ignore", log, log], detached: true }
-	);
-	daemon.unref();
 	dockerEnv.DOCKER_HOST = socket;
-	const deadline = Date.now() + 60_000;
-	while (!(await answers())) {
-		if (daemon.exitCode != null || Date.now() > deadline) {
-			daemon.kill("SIGKILL");
-			const tail = fs.readFileSync(path.join(dir, "dockerd.log"), "utf8").trim().split("\n").slice(-20).join("\n");
-			throw new Error(`dockerd did not start (install docker.io, run as root):\n${tail}`);
+	const launch = async (): Promise<ChildProcess> => {
+		const log = fs.openSync(path.join(dir, "dockerd.log"), "a");
+		const started: ChildProcess = spawn(
+			"dockerd",
+			["--iptables=false", "--ip-masq=false", `--data-root=${dir}/root`, `--exec-root=${dir}/x`, `--pidfile=${dir}/docker.pid`, `--host=${socket}`],
+			{ stdio: ["ignore", log, log], detached: true }
+		);
+		started.unref();
+		fs.closeSync(log);
+		const deadline = Date.now() + 60_000;
+		while (!(await answers())) {
+			if (started.exitCode != null || Date.now() > deadline) {
+				started.kill("SIGKILL");
+				const tail = fs.readFileSync(path.join(dir, "dockerd.log"), "utf8").trim().split("\n").slice(-20).join("\n");
+				throw new Error(`dockerd did not start (install docker.io, run as root):\n${tail}`);
+			}
+			await new Promise(resolve => setTimeout(resolve, 250));
 		}
-		await new Promise(resolve => setTimeout(resolve, 250));
-	}
+		return started;
+	};
+	let daemon = await launch();
 	return {
 		startedHere: true,
+		restart: async () => {
+			await endDaemon(daemon);
+			daemon = await launch();
+		},
 		stop: async () => {
-			const exited = new Promise(resolve => daemon.once("exit", resolve));
-			daemon.kill("SIGTERM");
-			let timer: NodeJS.Timeout | undefined;
-			await Promise.race([exited, new Promise(resolve => (timer = setTimeout(resolve, 20_000)))]);
-			clearTimeout(timer);
-			if (daemon.exitCode == null) daemon.kill("SIGKILL");
+			await endDaemon(daemon);
 			// What dockerd left mounted under its directories (its network namespace file, overlays).
 			const mounts = fs.readFileSync("/proc/mounts", "utf8").split("\n").map(line => line.split(" ")[1]).filter(point => point?.startsWith(dir));
 			for (const point of mounts.sort((a, b) => b.length - a.length)) await sh("umount", ["-l", point]).catch(() => undefined);

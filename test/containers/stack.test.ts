@@ -65,11 +65,16 @@ async function endpoints(id: string): Promise<string[]> {
 /**
  * `docker-compose down -v --remove-orphans`. The engine may refuse to remove the network with "has active
  * endpoints" after every container is gone: it still counts an endpoint while a removal finishes, or keeps a stale
- * one (moby/moby#42119; seen once in CI, after the SIGKILL and restart steps). Then, per network of the stack:
- * waits up to 20 s for the endpoints it lists to go, force-disconnects any left, waits up to 20 s for
- * `docker network rm` to succeed, and runs `down` once more for the volumes. Any other failure is thrown.
+ * one (moby/moby#42119; seen in CI twice, after the SIGKILL and restart steps, the second time with no endpoint
+ * listed by `network inspect`). Then, per network of the stack: waits up to 20 s for the endpoints it lists to
+ * go, force-disconnects any left, or, when it lists none, every container name the stack had (an endpoint is
+ * named after its container, and the engine deletes a stale one by name when the container no longer exists;
+ * a name it does not hold is skipped), and waits up to 20 s for `docker network rm` to succeed. Should the
+ * engine still refuse and be a dockerd this run started, it restarts it (the engine drops stale endpoints when
+ * it starts) and waits 20 s more. Then it runs `down` once more for the volumes. Any other failure is thrown.
  */
 async function composeDown(): Promise<void> {
+	const names = (await docker("ps", "-a", "--filter", `label=com.docker.compose.project=${project}`, "--format", "{{.Names}}")).trim().split("\n").filter(Boolean);
 	try {
 		await compose("down", "-v", "--remove-orphans");
 		return;
@@ -79,14 +84,21 @@ async function composeDown(): Promise<void> {
 	const networks = (await docker("network", "ls", "-q", "--filter", `label=com.docker.compose.project=${project}`)).trim().split("\n").filter(Boolean);
 	for (const id of networks) {
 		say(`network ${id}: "has active endpoints"; the engine lists ${JSON.stringify(await endpoints(id))}`);
-		const left = await waitFor(async () => (await endpoints(id)).length === 0, "the network's endpoints to go", 20_000).then(() => [], () => endpoints(id));
+		const listed = await waitFor(async () => (await endpoints(id)).length === 0, "the network's endpoints to go", 20_000).then(() => [], () => endpoints(id));
+		const left = listed.length > 0 ? listed : await docker("network", "rm", id).then(() => [], () => names);
 		for (const name of left) {
 			say(`network ${id}: force-disconnecting the stale endpoint ${name}`);
 			await docker("network", "disconnect", "--force", id, name).catch(err => {
 				if (!gone(err)) throw err;
 			});
 		}
-		await waitFor(() => docker("network", "rm", id).then(() => true, err => (gone(err) ? true : Promise.reject(err))), `docker network rm ${id} to succeed`, 20_000);
+		const removed = () => waitFor(() => docker("network", "rm", id).then(() => true, err => (gone(err) ? true : Promise.reject(err))), `docker network rm ${id} to succeed`, 20_000);
+		await removed().catch(async err => {
+			if (!engine?.restart) throw err;
+			say(`network ${id}: still "has active endpoints"; restarting the dockerd this run started, which drops stale endpoints when it starts`);
+			await engine.restart();
+			await removed();
+		});
 		say(`network ${id}: removed`);
 	}
 	await compose("down", "-v", "--remove-orphans");
