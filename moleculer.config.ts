@@ -13,11 +13,17 @@
 import { loadConfig } from "./lib/config";
 import { createBrokerOptions } from "./lib/broker-options";
 
-const config = loadConfig();
+/** The environment as this file first saw it (below: it drops two variables, and `--hot` reloads this file). */
+const startEnv = ((globalThis as { shopRunnerEnv?: NodeJS.ProcessEnv }).shopRunnerEnv ??= { ...process.env });
+const config = loadConfig(startEnv);
 const brokerConfig = createBrokerOptions(config, config.nodeID ?? undefined, config.services?.join("+") || "all");
 
-// moleculer-runner replaces any broker option named by an environment variable (CACHER → `cacher`) with the
-// raw string, which would drop the cacher built above from CACHER; the variable has been used, so drop it.
+// moleculer-runner replaces any broker option named by an environment variable (CACHER → `cacher`,
+// TRANSPORTER → `transporter`) with the raw string, which would drop the cacher and the transporter built
+// above from them (the NATS TLS files with it). Both variables have been read (services read the
+// configuration attached to their broker: lib/config.ts configOf), so drop them; a hot reload reads them
+// from `startEnv`.
 delete process.env.CACHER;
+delete process.env.TRANSPORTER;
 
 export default brokerConfig;

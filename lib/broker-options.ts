@@ -11,6 +11,7 @@ import { ShopErrorRegenerator } from "./errors";
 import { createChannelsMiddleware } from "./channels";
 import { loggerOptions, requestScopeMiddleware } from "./logging";
 import { tracingOptions } from "./tracing";
+import { transporterFor } from "./nats-transporter";
 import { ShopPrometheusReporter, bucketsOnlyMiddleware } from "./metrics";
 
 /**
@@ -45,10 +46,9 @@ export function createBrokerOptions(config: ShopConfig, nodeID?: string, service
 		tracing: tracingOptions(config.zipkinEndpoint),
 		// Credentials travel in TRANSPORTER (nats://user:password@host:4222); TLS files come from NATS_TLS_*.
 		// The durable events' own connection gets both too (lib/channels.ts, natsSecurity). Nothing secret is in
-		// the code or the image.
-		transporter: (config.transporter && config.natsTls
-			? { type: "NATS", options: { url: config.transporter, tls: config.natsTls } }
-			: (config.transporter ?? undefined)) as BrokerOptions["transporter"],
+		// the code or the image. A nats:// TRANSPORTER gets Moleculer's NATS transporter with each turn's
+		// packets written together (lib/nats-transporter.ts).
+		transporter: transporterFor(config.transporter, config.natsTls) as BrokerOptions["transporter"],
 		cacher: createCacher(config.cacher),
 		serializer: "JSON",
 		// Durable events (order.paid, order.cancelled, payment.refunded) over NATS JetStream: lib/channels.ts.

@@ -4,6 +4,7 @@ import { createCacher, ResilientRedisCacher, redisOptions } from "../../lib/cach
 import { loadConfig, natsSecurity } from "../../lib/config";
 import { IDEMPOTENT_RETRY } from "../../lib/resilience";
 import { InsufficientStockError } from "../../lib/errors";
+import { TurnBatchedNatsTransporter } from "../../lib/nats-transporter";
 
 describe("broker options", () => {
 	const options = createBrokerOptions(loadConfig({ TRANSPORTER: "nats://127.0.0.1:4222", NAMESPACE: "x" }), "node-1");
@@ -33,10 +34,14 @@ describe("broker options", () => {
 		expect(IDEMPOTENT_RETRY.check!(new InsufficientStockError(["p"]))).toBe(false);
 	});
 
-	it("takes NATS TLS files from the environment", () => {
+	it("takes NATS TLS files from the environment, on the transporter that writes each turn's packets together", () => {
 		const tls = createBrokerOptions(loadConfig({ TRANSPORTER: "nats://u:p@nats:4222", NATS_TLS_CA: "/run/secrets/ca.pem" })).transporter;
-		expect(tls).toEqual({ type: "NATS", options: { url: "nats://u:p@nats:4222", tls: { caFile: "/run/secrets/ca.pem" } } });
-		expect(options.transporter).toBe("nats://127.0.0.1:4222");
+		expect(tls).toBeInstanceOf(TurnBatchedNatsTransporter);
+		expect((tls as TurnBatchedNatsTransporter).opts).toMatchObject({ url: "nats://u:p@nats:4222", tls: { caFile: "/run/secrets/ca.pem" } });
+		expect(options.transporter).toBeInstanceOf(TurnBatchedNatsTransporter);
+		expect((options.transporter as TurnBatchedNatsTransporter).opts).toMatchObject({ url: "nats://127.0.0.1:4222" });
+		expect(createBrokerOptions(loadConfig({ TRANSPORTER: "redis://127.0.0.1:6379" })).transporter).toBe("redis://127.0.0.1:6379");
+		expect(createBrokerOptions(loadConfig({})).transporter).toBeUndefined();
 	});
 
 	it("gives the durable events' NATS connection the transporter's credentials and TLS files", () => {
