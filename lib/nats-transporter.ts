@@ -14,8 +14,17 @@
  * on `setImmediate` as well (nats-io/nats.deno#566). A packet waits at most for the rest of its turn.
  */
 import { Transporters } from "moleculer";
-import { ErrorCode, NatsError } from "nats";
+import type { ErrorCode } from "nats";
 import type { ShopConfig } from "./config";
+
+/**
+ * The `nats` client's own error for `code`. The client is loaded here, on first use, as Moleculer's transporter
+ * loads it when it connects: a node without a transporter never loads it (54 modules).
+ */
+function natsError(code: `${ErrorCode.ConnectionClosed}` | `${ErrorCode.MaxPayloadExceeded}`): Error {
+	const { NatsError } = require("nats") as typeof import("nats");
+	return NatsError.errorForCode(code as ErrorCode);
+}
 
 /**
  * Moleculer's NATS transporter publishing each turn's packets together, in the order they were sent.
@@ -37,9 +46,9 @@ export class TurnBatchedNatsTransporter extends Transporters.NATS {
 	override send(topic: string, data: Buffer): Promise<void> {
 		const client = this.client;
 		if (!client) return Promise.resolve();
-		if (client.isClosed()) throw NatsError.errorForCode(ErrorCode.ConnectionClosed);
+		if (client.isClosed()) throw natsError("CONNECTION_CLOSED");
 		const maxPayload: number | undefined = client.info?.max_payload;
-		if (maxPayload !== undefined && data.length > maxPayload) throw NatsError.errorForCode(ErrorCode.MaxPayloadExceeded);
+		if (maxPayload !== undefined && data.length > maxPayload) throw natsError("MAX_PAYLOAD_EXCEEDED");
 		if (this.outgoing.length === 0) setImmediate(this.publishOutgoing);
 		this.outgoing.push(topic, data);
 		return Promise.resolve();

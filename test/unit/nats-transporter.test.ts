@@ -98,6 +98,18 @@ describe("TurnBatchedNatsTransporter", () => {
 		expect(client.publish).toHaveBeenCalledTimes(1);
 	});
 
+	it("leaves the nats client unloaded: a node without a transporter never loads it, a node with one at connect", () => {
+		jest.isolateModules(() => {
+			jest.doMock("nats", () => {
+				throw new Error("the nats client was loaded");
+			});
+			const { createBrokerOptions } = require("../../lib/broker-options") as typeof import("../../lib/broker-options");
+			const { loadConfig } = require("../../lib/config") as typeof import("../../lib/config");
+			expect(createBrokerOptions(loadConfig({})).transporter).toBeUndefined();
+			expect(createBrokerOptions(loadConfig({ TRANSPORTER: "nats://127.0.0.1:4222" })).transporter).toBeDefined();
+		});
+	});
+
 	it("drops a packet sent with no client, as the stock transporter does", async () => {
 		const transporter = new TurnBatchedNatsTransporter("nats://127.0.0.1:4222");
 		await expect(transporter.send("MOL.RES.a", Buffer.from("1"))).resolves.toBeUndefined();
