@@ -9,9 +9,9 @@
  * checkout for its 4 and the orders node 4.6 for its 7, and the writes were 15–25 % of the busy time of the
  * products, carts and orders nodes (`--cpu-prof`, 2026-12-07). With the transporter's packets held to the
  * end of the turn (`setImmediate`: after every I/O callback of the turn), they made 1.2 and 0.4 writes per
- * checkout, and the CPU per checkout of all processes together fell by
- * 10–26 % (BENCHMARKS.md, "Each turn's NATS packets in one write"). The original node `nats` client flushed
- * on `setImmediate` as well (nats-io/nats.deno#566). A packet waits at most for the rest of its turn.
+ * checkout, and the CPU per checkout of all processes together fell by 10–26 % (BENCHMARKS.md, "Each
+ * turn's NATS packets in one write"). The original node `nats` client flushed on `setImmediate` as well
+ * (nats-io/nats.deno#566). A packet waits at most for the rest of its turn.
  */
 import { Transporters } from "moleculer";
 import type { ErrorCode } from "nats";
@@ -30,9 +30,9 @@ function natsError(code: `${ErrorCode.ConnectionClosed}` | `${ErrorCode.MaxPaylo
  * Moleculer's NATS transporter publishing each turn's packets together, in the order they were sent.
  * `send` refuses at once what the NATS client would refuse, throwing as the stock `send` does (its
  * `publish` throws): NatsError CONNECTION_CLOSED when the connection is closed, MAX_PAYLOAD_EXCEEDED for a
- * packet over the server's `max_payload` (transit then answers a request with that error instead of letting
- * it time out). A packet whose connection closes later in its turn is dropped with a warning, as the client
- * drops what it holds unwritten when its connection closes. `disconnect` publishes what waits first.
+ * packet over the server's `max_payload` (transit then sends the caller that error instead of leaving it to
+ * its request timeout). A packet whose connection closes later in its turn is dropped with a warning.
+ * `disconnect` publishes what waits first.
  */
 export class TurnBatchedNatsTransporter extends Transporters.NATS {
 	/** Topics and packets waiting for the end of the turn, interleaved: topic, data, topic, data… */
